@@ -1,0 +1,162 @@
+"""Searching a model's schedules: `explore`, `replay`, `shrink`.
+
+`explore(model, "pct", budget=500, seed=1)` runs up to `budget` schedules and stops at the
+first failure, which it then shrinks (fewer choice points, fewer preemptions, smaller indices)
+so the printed replay string is short. `replay(model, text)` reruns one schedule exactly.
+
+The shrinker is a small deterministic delta-debugger over the choice list — delete a choice,
+zero it, lower it — keeping a candidate when it fails the same way (same failure kind). It
+orders candidates by (length, lexicographic), the order hypothesis uses, so the result is never
+longer than what was found. `hypothesis_glue` offers hypothesis's own shrinker for @given tests.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Failure, Model, RunResult, run_model
+from .strategies import DFS, Replay, Strategy, decode, encode, make_strategy, trim
+
+
+@dataclass(frozen=True)
+class ExploreResult:
+    model: str
+    strategy: str
+    schedules: int  # schedules run (including the failing one)
+    exhausted: bool  # DFS enumerated every schedule within its bound
+    first_failure_at: int | None  # 1-based number of the first failing schedule
+    failure: Failure | None  # of the shrunk schedule when shrunk, else of the one found
+    found_length: int | None  # choice points of the failing schedule as found
+    shrunk_length: int | None  # ... after shrinking (None when not shrunk)
+    replay: str | None  # the shortest failing schedule known
+    elapsed_s: float
+
+    @property
+    def found(self) -> bool:
+        return self.failure is not None
+
+    def summary(self) -> str:
+        if self.failure is None:
+            scope = (
+                "all schedules within the bound"
+                if self.exhausted
+                else f"{self.schedules} schedules"
+            )
+            return f"{self.model} [{self.strategy}]: no failure in {scope}"
+        return (
+            f"{self.model} [{self.strategy}]: {self.failure}\n"
+            f"found at schedule {self.first_failure_at}; replay: {self.replay}"
+        )
+
+
+def explore(
+    model: Model[Any],
+    strategy: str | Strategy = "pct",
+    budget: int = 1000,
+    seed: int = 0,
+    *,
+    shrink: bool = True,
+    depth: int = 3,
+    preemption_bound: int = 2,
+) -> ExploreResult:
+    """Run up to `budget` schedules of `model`; stop at the first failure and shrink it."""
+    strat = (
+        strategy
+        if isinstance(strategy, Strategy)
+        else make_strategy(strategy, seed, depth=depth, preemption_bound=preemption_bound)
+    )
+    started = time.perf_counter()
+    runs = 0
+    failing: RunResult | None = None
+    exhausted = False
+    while runs < budget:
+        if not strat.start_run(runs):
+            exhausted = True
+            break
+        result = run_model(model, strat)
+        strat.end_run(result.choices)
+        runs += 1
+        if not result.ok:
+            failing = result
+            break
+    if failing is None and isinstance(strat, DFS) and strat.exhausted:
+        exhausted = True
+    if failing is None:
+        return ExploreResult(
+            model.name, strat.describe(), runs, exhausted, None, None, None, None, None,
+            time.perf_counter() - started,
+        )  # fmt: skip
+    best = shrink_run(model, failing) if shrink else failing
+    return ExploreResult(
+        model=model.name,
+        strategy=strat.describe(),
+        schedules=runs,
+        exhausted=False,
+        first_failure_at=runs,
+        failure=best.failure,
+        found_length=failing.length,
+        shrunk_length=best.length if shrink else None,
+        replay=best.replay,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def replay(model: Model[Any], schedule: str | list[int]) -> RunResult:
+    """Rerun one schedule given as a replay string (or a list of choices)."""
+    choices = decode(schedule) if isinstance(schedule, str) else list(schedule)
+    return run_model(model, Replay(choices))
+
+
+def _key(choices: list[int]) -> tuple[int, list[int]]:
+    values = trim(choices)
+    return (len(values), values)
+
+
+def shrink_run(model: Model[Any], failing: RunResult, max_runs: int = 2000) -> RunResult:
+    """Greedy shrinking of a failing run; keeps failures of the same kind."""
+    assert failing.failure is not None
+    kind = failing.failure.kind
+    best = failing
+    runs = 0
+    seen: set[str] = {encode(failing.choices)}
+
+    def attempt(candidate: list[int]) -> bool:
+        nonlocal best, runs
+        text = encode(candidate)
+        if text in seen or runs >= max_runs:
+            return False
+        seen.add(text)
+        runs += 1
+        result = replay(model, candidate)
+        # Compare the choices actually made: Replay clamps indices that no longer fit.
+        fails_alike = result.failure is not None and result.failure.kind == kind
+        if fails_alike and _key(result.choices) < _key(best.choices):
+            best = result
+            return True
+        return False
+
+    improved = True
+    while improved and runs < max_runs:
+        improved = False
+        current = trim(best.choices)
+        # Bigger cuts first: drop the tail half, then chunks, then single choices.
+        for size in (len(current) // 2, 8, 4, 2, 1):
+            if size < 1:
+                continue
+            i = len(current) - size
+            while i >= 0:
+                current = trim(best.choices)
+                if i + size <= len(current) and attempt(current[:i] + current[i + size :]):
+                    improved = True
+                i -= size
+        current = trim(best.choices)
+        for i in range(len(current)):
+            current = trim(best.choices)
+            if i < len(current) and current[i] > 0:
+                for lower in range(current[i]):
+                    if attempt([*current[:i], lower, *current[i + 1 :]]):
+                        improved = True
+                        break
+    return best
