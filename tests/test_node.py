@@ -1,0 +1,188 @@
+"""Scripted exchanges between Nodes with time stepped by hand (aioquic's test_connection style).
+
+Every input takes an explicit `now`; every assertion is on the exact Effects, deadlines included.
+"""
+
+import random
+
+import pytest
+
+from protocol.config import lan
+from protocol.effects import Send, SetTimer
+from protocol.errors import LocalProtocolError
+from protocol.events import MemberFailed, MemberJoined, MemberSuspected, Refuted
+from protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
+from protocol.node import Node
+from protocol.timers import (
+    GossipTick,
+    ProbeRoundEnd,
+    ProbeTick,
+    ProbeTimeout,
+    PushPullTick,
+    ReconnectTick,
+    RelayTimeout,
+    SuspicionTimeout,
+)
+
+A, S, D = MemberState.ALIVE, MemberState.SUSPECT, MemberState.DEAD
+
+
+def alive(name, inc=0):
+    return Update(A, name, inc, name)
+
+
+def joined_pair():
+    """Nodes a and b, started at t=0 and joined through b's state: both know each other alive."""
+    a, b = Node("a", lan(), random.Random(1)), Node("b", lan(), random.Random(2))
+    a.start(0.0)
+    b.start(0.0)
+    (join,) = a.join(("b",), 0.0).sends
+    assert join == Send("b", PushPull((alive("a"),), join=True))
+    reply = b.handle_message("a", join.message, 0.01)
+    # The reply is b's state before merging a's (memberlist sends first, then merges).
+    assert reply.sends == (Send("a", PushPull((alive("b"),), join=True, reply=True)),)
+    assert reply.events == (MemberJoined("a", 0),)
+    effects = a.handle_message("b", reply.sends[0].message, 0.02)
+    assert effects.events == (MemberJoined("b", 0),)
+    return a, b
+
+
+def test_start_arms_staggered_periodic_timers():
+    effects = Node("a", lan(), random.Random(7)).start(10.0)
+    assert [type(t.timer) for t in effects.timers] == [ProbeTick, GossipTick, PushPullTick, ReconnectTick]
+    probe, gossip, push_pull, reconnect = (t.at for t in effects.timers)
+    assert 10.0 <= probe < 11.0 and 10.0 <= gossip < 10.2 and 10.0 <= push_pull < 40.0
+    assert reconnect == 40.0
+    assert effects.sends == () and effects.events == ()
+
+
+def test_probe_ack_round_has_exact_deadlines():
+    a, b = joined_pair()
+    effects = a.handle_timer(ProbeTick(), 1.0)
+    # The ping carries the news a learned at join (b alive), piggybacked.
+    assert effects.sends == (Send("b", Ping(1, "b", (alive("b"),))),)
+    assert effects.timers == (SetTimer(1.5, ProbeTimeout(1)), SetTimer(2.0, ProbeRoundEnd(1)))
+    ack = b.handle_message("a", effects.sends[0].message, 1.001)
+    assert ack.sends == (Send("a", Ack(1, (alive("a"),))),)
+    assert a.handle_message("b", ack.sends[0].message, 1.002).events == ()
+    # Acked: the timeout is a no-op, the round ends and the next probe starts at once.
+    assert not a.handle_timer(ProbeTimeout(1), 1.5)
+    nxt = a.handle_timer(ProbeRoundEnd(1), 2.0)
+    assert nxt.sends == (Send("b", Ping(2, "b", (alive("b"),))),)
+    assert nxt.timers == (SetTimer(2.5, ProbeTimeout(2)), SetTimer(3.0, ProbeRoundEnd(2)))
+
+
+def test_unacked_probe_suspects_then_declares_dead_with_exact_deadlines():
+    a, _b = joined_pair()
+    a.handle_timer(ProbeTick(), 1.0)
+    assert not a.handle_timer(ProbeTimeout(1), 1.5)  # no relay to ask in a cluster of two
+    end = a.handle_timer(ProbeRoundEnd(1), 2.0)
+    assert end.events == (MemberSuspected("b", 0, "a"),)
+    # n = 2: too few members for confirmations (k = 0), so the timeout is the minimum:
+    # suspicion_mult 4 × max(1, log10 2) × 1 s = 4 s.  Lifeguard: the failed probe raised our
+    # health score to 1, so the next round's timeout and interval are doubled.
+    suspicion = SuspicionTimeout("b", 0, 1)
+    buddy = Update(S, "b", 0, "a")
+    # The suspicion replaced the queued "b alive" news and rides first on the next ping (buddy).
+    assert end.sends == (Send("b", Ping(2, "b", (buddy,))),)
+    assert end.timers == (SetTimer(6.0, suspicion), SetTimer(3.0, ProbeTimeout(2)), SetTimer(4.0, ProbeRoundEnd(2)))
+    assert a.awareness == 1
+    dead = a.handle_timer(suspicion, 6.0)
+    assert dead.events == (MemberFailed("b", 0, "a"),)
+    assert a.view()["b"] == Update(D, "b", 0, "a")
+
+
+def test_buddy_ping_lets_the_suspect_refute():
+    a, b = joined_pair()
+    a.handle_timer(ProbeTick(), 1.0)
+    end = a.handle_timer(ProbeRoundEnd(1), 2.0)
+    ping = end.sends[0].message
+    assert ping.updates[0] == Update(S, "b", 0, "a")  # Lifeguard buddy system: the suspicion goes first
+    ack = b.handle_message("a", ping, 2.001)
+    assert ack.events == (Refuted(1, "suspect", "a"),)
+    assert b.incarnation == 1 and b.awareness == 1
+    assert Update(A, "b", 1, "b") in ack.sends[0].message.updates
+    back = a.handle_message("b", ack.sends[0].message, 2.002)
+    assert a.view()["b"] == Update(A, "b", 1, "b")
+    assert [type(e).__name__ for e in back.events] == ["MemberAlive"]
+    # The old suspicion timer is now stale: it changes nothing.
+    assert not a.handle_timer(SuspicionTimeout("b", 0, 1), 6.0).events
+
+
+def test_relay_forwards_ack_or_nacks():
+    relay = Node("r", lan(), random.Random(3))
+    relay.start(0.0)
+    fwd = relay.handle_message("origin", PingReq(41, "t"), 1.0)
+    assert fwd.sends == (Send("t", Ping(1, "t")),)
+    assert fwd.timers == (SetTimer(1.5, RelayTimeout(1)),)
+    assert relay.handle_message("t", Ack(1), 1.1).sends == (Send("origin", Ack(41)),)
+    # A second request whose target never answers is nacked after the probe timeout.
+    relay.handle_message("origin", PingReq(42, "t"), 2.0)
+    assert relay.handle_timer(RelayTimeout(2), 2.5).sends == (Send("origin", Nack(42)),)
+    assert not relay.handle_timer(RelayTimeout(2), 2.6)  # stale: already answered
+
+
+def test_ping_for_someone_else_is_ignored():
+    node = Node("a", lan(), random.Random(4))
+    node.start(0.0)
+    assert not node.handle_message("x", Ping(1, "not-a"), 1.0)
+
+
+def test_time_going_backwards_is_a_local_error_and_changes_nothing():
+    a, _b = joined_pair()
+    a.handle_timer(ProbeTick(), 5.0)
+    before = dict(a.view())
+    with pytest.raises(LocalProtocolError, match="time went backwards"):
+        a.handle_timer(ProbeRoundEnd(1), 4.0)
+    assert dict(a.view()) == before
+    with pytest.raises(LocalProtocolError):
+        a.handle_message("b", Ack(1), float("nan"))
+
+
+def test_start_twice_and_join_before_start_are_local_errors():
+    node = Node("a", lan(), random.Random(5))
+    with pytest.raises(LocalProtocolError, match="needs a running node"):
+        node.join(("b",), 0.0)
+    node.start(0.0)
+    with pytest.raises(LocalProtocolError, match="twice"):
+        node.start(0.0)
+
+
+def test_leave_announces_and_silences_the_node():
+    a, b = joined_pair()
+    effects = a.leave(3.0)
+    assert effects.sends == (Send("b", Gossip((Update(MemberState.LEFT, "a", 0, "a"),))),)
+    assert not a.handle_message("b", Ping(9, "a"), 3.1)
+    left = b.handle_message("a", effects.sends[0].message, 3.1)
+    assert [type(e).__name__ for e in left.events] == ["MemberLeft"]
+
+
+def test_dead_in_push_pull_becomes_our_suspicion_and_the_accused_refutes():
+    a, _b = joined_pair()
+    # A remote state saying b is dead makes a suspect b (not kill it), with a as the accuser.
+    effects = a.handle_message("c", PushPull((Update(D, "b", 0, "c"),)), 3.0)
+    assert MemberSuspected("b", 0, "a") in effects.events
+    # A remote state saying a itself is dead makes a refute.
+    effects = a.handle_message("c", PushPull((Update(D, "a", 0, "c"),)), 3.1)
+    assert Refuted(1, "suspect", "a") in effects.events
+
+
+def test_dynamic_suspicion_shrinks_with_independent_confirmations():
+    # A member suspected in a cluster of 100: min = 4 × log10(100) × 1 s = 8 s, max = 6 × 8 = 48 s,
+    # k = suspicion_mult − 2 = 2 confirmations bring it down to the minimum (memberlist).
+    node = Node("a", lan(), random.Random(6))
+    node.start(0.0)
+    node.handle_message("x", PushPull(tuple(alive(f"m{i}") for i in range(99))), 0.0)
+    assert node.cluster_size() == 100
+    first = node.handle_message("m1", PushPull((Update(S, "m0", 0, "m1"),), reply=True), 1.0)
+    (timer,) = [t for t in first.timers if isinstance(t.timer, SuspicionTimeout)]
+    assert timer.at == pytest.approx(49.0)
+    second = node.handle_message("m2", Gossip((Update(S, "m0", 0, "m2"),)), 2.0)
+    (timer,) = [t for t in second.timers if isinstance(t.timer, SuspicionTimeout)]
+    # remaining(n=1, k=2, elapsed=1, min=8, max=48) = 48 − log(2)/log(3) × 40 − 1, floored to ms
+    assert timer.at == pytest.approx(1.0 + (int(1000 * (48 - 40 * 0.6309297535714574)) / 1000), abs=1e-3)
+    third = node.handle_message("m3", Gossip((Update(S, "m0", 0, "m3"),)), 3.0)
+    (timer,) = [t for t in third.timers if isinstance(t.timer, SuspicionTimeout)]
+    assert timer.at == pytest.approx(9.0)  # two confirmations: the minimum, counted from the start
+    # The same accuser again is not independent.
+    assert not [t for t in node.handle_message("m3", Gossip((Update(S, "m0", 0, "m3"),)), 3.5).timers if isinstance(t.timer, SuspicionTimeout)]
