@@ -1,0 +1,269 @@
+"""Load a scenario: find it (library name or path), apply `--set` overrides, validate it.
+
+`load_scenario("crash_one", ["cluster.nodes=1000"])` returns a `Scenario` or raises
+`ScenarioError` naming the file, the key and what was expected. Overrides are parsed as TOML
+literals (`cluster.nodes=1000`, `network.loss=0.05`, `cluster.preset="local"`; a bare word that
+is not TOML is taken as a string, so `cluster.preset=local` works too).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from protocol.config import Config, preset
+from protocol.errors import ConfigError
+from reports.checks import CHECKS
+
+from . import schema
+from .schema import ScenarioError, validate_table
+
+LIBRARY = "library"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    source: str
+    duration_s: float
+    seeds: list[int]
+    warmup_s: float
+    cluster: dict[str, Any]
+    network: dict[str, Any]
+    clocks: dict[str, Any]
+    trace: dict[str, Any]
+    checks: dict[str, Any]
+    faults: list[dict[str, Any]]
+    config: Config
+    raw: dict[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def nodes(self) -> list[str]:
+        return schema.node_names(self.cluster["nodes"])
+
+    @property
+    def trace_messages(self) -> bool:
+        mode = self.trace["messages"]
+        if mode == "auto":
+            return bool(self.cluster["nodes"] <= self.trace["auto_messages_max_nodes"])
+        return bool(mode)
+
+
+def library_names() -> list[str]:
+    return sorted(
+        p.name[:-5]
+        for p in resources.files(__package__).joinpath(LIBRARY).iterdir()
+        if p.name.endswith(".toml")
+    )
+
+
+def resolve(name_or_path: str) -> tuple[str, str]:
+    """(source label, TOML text) for a library name or a file path."""
+    path = Path(name_or_path)
+    if path.suffix == ".toml" or path.exists():
+        try:
+            return str(path), path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(str(path), "", "a readable scenario file", exc.strerror) from None
+    entry = resources.files(__package__).joinpath(LIBRARY, f"{name_or_path}.toml")
+    if not entry.is_file():
+        raise ScenarioError(
+            name_or_path,
+            "",
+            f"a library scenario ({', '.join(library_names())}) or a .toml path",
+            name_or_path,
+        )
+    return f"{name_or_path}.toml", entry.read_text(encoding="utf-8")
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ScenarioError("--set", text, "KEY=VALUE with a dotted key", text)
+    try:
+        parsed = tomllib.loads(f"v = {value.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value.strip()
+    return key.strip().split("."), parsed
+
+
+def apply_override(raw: dict[str, Any], keys: list[str], value: Any) -> None:
+    node: Any = raw
+    for i, key in enumerate(keys[:-1]):
+        if isinstance(node, list):
+            node = node[_list_index(node, keys, i)]
+        else:
+            node = node.setdefault(key, {})
+    last = keys[-1]
+    if isinstance(node, list):
+        node[_list_index(node, keys, len(keys) - 1)] = value
+    elif isinstance(node, dict):
+        node[last] = value
+    else:
+        raise ScenarioError("--set", ".".join(keys[:-1]), "a table", node)
+
+
+def _list_index(node: list[Any], keys: list[str], i: int) -> int:
+    try:
+        index = int(keys[i])
+        node[index]
+    except (ValueError, IndexError):
+        raise ScenarioError(
+            "--set", ".".join(keys[: i + 1]), f"an index below {len(node)}", keys[i]
+        ) from None
+    return index
+
+
+def load_scenario(name_or_path: str, overrides: Iterable[str] = ()) -> Scenario:
+    source, text = resolve(name_or_path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", "valid TOML", str(exc)) from None
+    for override in overrides:
+        keys, value = parse_override(override)
+        apply_override(raw, keys, value)
+    return validate(raw, source, default_name=Path(source).stem)
+
+
+def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario") -> Scenario:
+    top = validate_table(source, "", raw, schema.TOP)
+    duration = top["duration_s"]
+    cluster = validate_table(source, "cluster", top["cluster"], schema.CLUSTER)
+    n = cluster["nodes"]
+    if cluster["seeds"] > n:
+        raise ScenarioError(source, "cluster.seeds", f"<= cluster.nodes ({n})", cluster["seeds"])
+    try:
+        config = preset(cluster["preset"], **dict(cluster["config"]))
+    except (ConfigError, TypeError) as exc:
+        raise ScenarioError(source, "cluster.config", "valid protocol config", str(exc)) from None
+    network = validate_table(source, "network", top["network"], schema.NETWORK)
+    network["latency"] = validate_table(
+        source, "network.latency", network["latency"], schema.LATENCY
+    )
+    lat = network["latency"]
+    if lat["low_ms"] > lat["high_ms"]:
+        raise ScenarioError(
+            source, "network.latency.low_ms", f"<= high_ms ({lat['high_ms']})", lat["low_ms"]
+        )
+    clocks = validate_table(source, "clocks", top["clocks"], schema.CLOCKS)
+    trace = validate_table(source, "trace", top["trace"], schema.TRACE)
+    if trace["messages"] not in (True, False, "auto"):
+        raise ScenarioError(source, "trace.messages", 'true, false or "auto"', trace["messages"])
+    checks = _validate_checks(source, top["checks"])
+    if top["warmup_s"] >= duration:
+        raise ScenarioError(source, "warmup_s", f"< duration_s ({duration})", top["warmup_s"])
+    if not top["seeds"]:
+        raise ScenarioError(source, "seeds", "a non-empty array of integers", top["seeds"])
+    names = set(schema.node_names(n))
+    faults = [
+        _validate_fault(source, f"faults.{i}", f, names, n, duration, top_level=True)
+        for i, f in enumerate(top["faults"])
+    ]
+    return Scenario(
+        name=top["name"] or default_name,
+        description=top["description"],
+        source=source,
+        duration_s=duration,
+        seeds=top["seeds"],
+        warmup_s=top["warmup_s"],
+        cluster=cluster,
+        network=network,
+        clocks=clocks,
+        trace=trace,
+        checks=checks,
+        faults=faults,
+        config=config,
+        raw=dict(raw),
+    )
+
+
+def _validate_checks(source: str, raw: Mapping[str, Any]) -> dict[str, Any]:
+    out = {}
+    for name, value in raw.items():
+        if name not in CHECKS:
+            raise ScenarioError(
+                source, f"checks.{name}", f"a known check ({', '.join(sorted(CHECKS))})", name
+            )
+        kind = CHECKS[name][0]
+        if kind is bool and not isinstance(value, bool):
+            raise ScenarioError(source, f"checks.{name}", "true or false", value)
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ScenarioError(source, f"checks.{name}", "a number >= 0", value)
+            value = float(value)
+        out[name] = value
+    return out
+
+
+def _validate_fault(
+    source: str, path: str, raw: Any, names: set[str], n: int, duration: float, top_level: bool
+) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(source, path, "a table", raw)
+    op = raw.get("op")
+    if op not in schema.FAULT_OPS:
+        raise ScenarioError(
+            source, f"{path}.op", "one of " + ", ".join(sorted(schema.FAULT_OPS)), op
+        )
+    spec: dict[str, schema.Field] = {"op": schema.F("str", required=True), **schema.FAULT_OPS[op]}
+    if top_level:
+        spec["at_s"] = schema.F(
+            "float",
+            required=True,
+            bound=((lambda v: 0 <= v <= duration), f"in [0, duration_s = {duration}]"),
+        )
+    if op in schema.SELECTING or op == "partition":
+        spec.update(schema.SELECTOR)
+    fault = validate_table(source, path, raw, spec)
+    if op in schema.SELECTING or op == "partition":
+        given = [k for k in ("nodes", "count", "fraction") if fault[k] is not None]
+        if len(given) > 1:
+            raise ScenarioError(
+                source,
+                f"{path}.{given[1]}",
+                f"only one of nodes/count/fraction (got {given})",
+                fault[given[1]],
+            )
+        for j, name in enumerate(fault["nodes"] or ()):
+            if name not in names:
+                raise ScenarioError(source, f"{path}.nodes.{j}", f"a node name n0..n{n - 1}", name)
+        if fault["count"] is not None and fault["count"] > n:
+            raise ScenarioError(source, f"{path}.count", f"<= cluster.nodes ({n})", fault["count"])
+    for gi, group in enumerate(fault.get("groups") or ()):
+        for j, name in enumerate(group):
+            if name not in names:
+                raise ScenarioError(
+                    source, f"{path}.groups.{gi}.{j}", f"a node name n0..n{n - 1}", name
+                )
+    if op == "partition" and fault["shape"] == "groups" and not fault["groups"]:
+        raise ScenarioError(
+            source, f"{path}.groups", 'an array of node-name arrays (shape = "groups")', None
+        )
+    if op == "clock" and fault["step_s"] == 0 and fault["drift_ppm"] is None:
+        raise ScenarioError(source, path, "step_s > 0 or drift_ppm", dict(raw))
+    if op == "flip_flop":
+        inner = fault["fault"]
+        if inner.get("op") not in schema.TOGGLEABLE:
+            raise ScenarioError(
+                source,
+                f"{path}.fault.op",
+                "one of " + ", ".join(schema.TOGGLEABLE),
+                inner.get("op"),
+            )
+        fault["fault"] = _validate_fault(
+            source, f"{path}.fault", inner, names, n, duration, top_level=False
+        )
+        if fault["fault"].get("duration_s") is not None:
+            raise ScenarioError(
+                source,
+                f"{path}.fault.duration_s",
+                "nothing (the flip_flop period sets it)",
+                fault["fault"]["duration_s"],
+            )
+    return fault

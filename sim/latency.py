@@ -1,0 +1,81 @@
+"""One-way latency models: constant, uniform, lognormal, or shortest paths in a topology graph.
+
+Each model draws from the sender's network stream, so a link's delays are reproducible from the
+seed. Values are seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import networkx as nx
+
+from protocol.messages import NodeId
+
+
+class LatencyModel(Protocol):
+    def sample(self, src: NodeId, dst: NodeId, rng: random.Random) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Constant:
+    seconds: float
+
+    def sample(self, src: NodeId, dst: NodeId, rng: random.Random) -> float:
+        return self.seconds
+
+
+@dataclass(frozen=True, slots=True)
+class Uniform:
+    low_s: float
+    high_s: float
+
+    def sample(self, src: NodeId, dst: NodeId, rng: random.Random) -> float:
+        return self.low_s + (self.high_s - self.low_s) * rng.random()
+
+
+@dataclass(frozen=True, slots=True)
+class LogNormal:
+    """Heavy-tailed delays: `median_s * exp(sigma * Z)`, the usual fit for datacenter RTTs."""
+
+    median_s: float
+    sigma: float
+
+    def sample(self, src: NodeId, dst: NodeId, rng: random.Random) -> float:
+        return rng.lognormvariate(math.log(self.median_s), self.sigma)
+
+
+@dataclass(slots=True)
+class Topology:
+    """Nodes are placed round-robin on the graph's vertices; latency is the weighted shortest
+    path (edge attribute `weight_key`, in milliseconds) plus `base_s` per hop-free delivery."""
+
+    graph: nx.Graph
+    weight_key: str = "latency_ms"
+    base_s: float = 0.0
+    _place: dict[NodeId, object] = field(default_factory=dict)
+    _dist: dict[object, dict[object, float]] = field(default_factory=dict)
+    _vertices: list[object] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._vertices = sorted(self.graph.nodes, key=str)
+        self._dist = {
+            u: {v: d / 1000.0 for v, d in lengths.items()}
+            for u, lengths in nx.all_pairs_dijkstra_path_length(self.graph, weight=self.weight_key)
+        }
+
+    def place(self, node: NodeId) -> None:
+        if node not in self._place:
+            self._place[node] = self._vertices[len(self._place) % len(self._vertices)]
+
+    def sample(self, src: NodeId, dst: NodeId, rng: random.Random) -> float:
+        try:
+            a, b = self._place[src], self._place[dst]
+        except KeyError:
+            self.place(src)
+            self.place(dst)
+            a, b = self._place[src], self._place[dst]
+        return self.base_s + self._dist[a].get(b, math.inf)

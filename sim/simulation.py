@@ -1,0 +1,368 @@
+"""A simulated cluster: the kernel, the hosts, the network, and the fault operations on them.
+
+`Simulation` is the runtime object the scenario runner drives: it boots nodes, applies fault
+operations at the instants the scenario names (`at`), and turns everything observable into
+trace records handed to `sink` (a callable taking one dict whose key order is the trace order;
+the record kinds are documented in `reports/trace.py`):
+
+- `state`: a membership notification a node emitted (node, event, member, incarnation, accuser);
+- `host`: ground truth about a process (up / down / left) and how it got there;
+- `impair`: ground truth that a fault started or stopped affecting a node (partition, pause,
+  loss, slowness, clock), so reports can tell false positives from deserved suspicion;
+- `fault`: the fault operation itself, as the scenario asked for it;
+- `send` / `deliver` / `drop`: per message, only when `trace_messages` (counters are always kept).
+
+Nothing here chooses *which* nodes a fault hits: the scenario layer does, from its own seeded
+stream, and calls these operations with explicit names.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from protocol.config import Config
+from protocol.events import (
+    EventsDropped,
+    MemberAlive,
+    MemberFailed,
+    MemberJoined,
+    MemberLeft,
+    MemberRemoved,
+    MemberSuspected,
+    MemberUpdated,
+    Refuted,
+)
+from protocol.messages import NodeId
+
+from .host import Host
+from .kernel import Kernel
+from .latency import Constant, LatencyModel
+from .network import Network, Sink
+from .rng import stream
+
+NodeFactory = Callable[[NodeId, Config, random.Random], Any]
+DriverFactory = Callable[..., Any]
+
+_EVENT_NAMES: dict[type, str] = {
+    MemberJoined: "joined",
+    MemberSuspected: "suspect",
+    MemberAlive: "alive",
+    MemberUpdated: "updated",
+    MemberFailed: "dead",
+    MemberLeft: "left",
+    MemberRemoved: "removed",
+    Refuted: "refuted",
+    EventsDropped: "events_dropped",
+}
+
+LEAVE_LINGER_S = 2.0
+"""A leaving process stays up this long so its leave message spreads (memberlist waits too)."""
+
+
+def _default_node(name: NodeId, config: Config, rng: random.Random) -> Any:
+    from protocol.node import Node
+
+    return Node(name, config, rng)
+
+
+def _default_driver(*args: Any) -> Any:
+    from protocol.driver import Driver
+
+    return Driver(*args)
+
+
+class Simulation:
+    def __init__(
+        self,
+        seed: int,
+        config: Config,
+        sink: Sink,
+        *,
+        latency: LatencyModel | None = None,
+        join_seeds: Iterable[NodeId] = (),
+        node_factory: NodeFactory = _default_node,
+        driver_factory: DriverFactory = _default_driver,
+        **network_options: Any,
+    ) -> None:
+        self.seed = seed
+        self.config = config
+        self.sink = sink
+        self.kernel = Kernel(stream(seed, "kernel"))
+        self.hosts: dict[NodeId, Host] = {}
+        self.network = Network(
+            self.kernel, self.hosts, latency or Constant(0.001), sink, **network_options
+        )
+        self.join_seeds = tuple(join_seeds)
+        self.node_factory = node_factory
+        self.driver_factory = driver_factory
+        self.state_records = 0
+
+    # Scheduling ---------------------------------------------------------------------------------
+    @property
+    def now(self) -> float:
+        return self.kernel._now
+
+    def at(self, when: float, operation: Callable[..., None], *args: Any) -> None:
+        """Run a fault operation at global time `when`, ahead of same-instant traffic."""
+        self.kernel.call_urgent(when, operation, *args)
+
+    def run(
+        self, until: float, on_progress: Callable[[float], None] | None = None, step_s: float = 1.0
+    ) -> None:
+        """Advance to global time `until`, calling `on_progress(now)` every `step_s`."""
+        kernel = self.kernel
+        if on_progress is None:
+            kernel.run(until=until)
+            return
+        t = kernel.now
+        while t < until:
+            t = min(until, t + step_s)
+            kernel.run(until=t)
+            on_progress(t)
+
+    # Records ------------------------------------------------------------------------------------
+    def _record(self, kind: str, **fields: Any) -> None:
+        self.sink({"t": self.kernel._now, "kind": kind, **fields})
+
+    def _event_sink(self, name: NodeId) -> Callable[[Any], None]:
+        sink = self.sink
+        kernel = self.kernel
+
+        def on_event(event: Any) -> None:
+            self.state_records += 1
+            kind = type(event)
+            if kind is Refuted:
+                sink(
+                    {
+                        "t": kernel._now,
+                        "kind": "state",
+                        "node": name,
+                        "event": "refuted",
+                        "member": name,
+                        "incarnation": event.incarnation,
+                        "accuser": event.accuser,
+                        "accusation": event.accusation,
+                    }
+                )
+            elif kind is EventsDropped:
+                sink(
+                    {
+                        "t": kernel._now,
+                        "kind": "state",
+                        "node": name,
+                        "event": "events_dropped",
+                        "count": event.count,
+                    }
+                )
+            else:
+                sink(
+                    {
+                        "t": kernel._now,
+                        "kind": "state",
+                        "node": name,
+                        "event": _EVENT_NAMES[kind],
+                        "member": event.member,
+                        "incarnation": event.incarnation,
+                        "accuser": getattr(event, "accuser", None),
+                    }
+                )
+
+        return on_event
+
+    def fault(self, op: str, **detail: Any) -> None:
+        """Record a fault operation as the scenario named it (the runner calls this)."""
+        self._record("fault", op=op, **detail)
+
+    def impair(self, names: Iterable[NodeId], cause: str, on: bool) -> None:
+        for name in names:
+            self._record("impair", node=name, cause=cause, on=on)
+
+    # Process life -------------------------------------------------------------------------------
+    def add_host(
+        self,
+        name: NodeId,
+        offset_s: float = 0.0,
+        drift_ppm: float = 0.0,
+        track_timers: bool = False,
+    ) -> Host:
+        if name in self.hosts:
+            raise ValueError(f"host {name!r} already exists")
+        host = Host(
+            name,
+            self.kernel,
+            self.network,
+            stream(self.seed, "net", name),
+            offset_s,
+            drift_ppm,
+            track_timers,
+        )
+        self.hosts[name] = host
+        place = getattr(self.network.latency, "place", None)
+        if place is not None:
+            place(name)
+        return host
+
+    def boot(self, name: NodeId, how: str = "boot") -> None:
+        """Start a fresh Node on host `name` and join it through the seeds (other than itself)."""
+        host = self.hosts[name]
+        host.lives += 1
+        host.node = self.node_factory(
+            name, self.config, stream(self.seed, "node", name, host.lives)
+        )
+        host.driver = self.driver_factory(host.node, host, host.clock, self._event_sink(name))
+        host.up = True
+        self._record("host", node=name, status="up", how=how)
+        host.driver.start()
+        seeds = tuple(s for s in self.join_seeds if s != name)
+        if seeds:
+            host.driver.join(seeds)
+
+    def crash(self, name: NodeId) -> None:
+        host = self.hosts[name]
+        if not host.up:
+            return
+        host.crash()
+        self._record("host", node=name, status="down", how="crash")
+
+    def restart(self, name: NodeId, wiped: bool) -> None:
+        """Bring a crashed host back: a new Node (wiped) or the old one resumed (kept)."""
+        host = self.hosts[name]
+        if host.up:
+            host.crash()
+            self._record("host", node=name, status="down", how="crash")
+        if wiped or host.node is None:
+            self.boot(name, how="restart-wiped")
+            return
+        host.up = True
+        self._record("host", node=name, status="up", how="restart-kept")
+        host.driver.apply(host.node.resume(host.clock.now()))
+
+    def leave(self, name: NodeId) -> None:
+        host = self.hosts[name]
+        if not host.up:
+            return
+        self._record("host", node=name, status="left", how="leave")
+        host.driver.leave()
+        self.at(self.kernel._now + LEAVE_LINGER_S, self._exit, name, host.epoch)
+
+    def _exit(self, name: NodeId, epoch: int) -> None:
+        host = self.hosts[name]
+        if host.epoch == epoch and host.up:
+            host.crash()
+
+    def pause(self, name: NodeId, duration_s: float) -> None:
+        host = self.hosts[name]
+        if not host.up or host.paused:
+            return
+        host.pause()
+        self.impair([name], "pause", True)
+        self.at(self.kernel._now + duration_s, self._unpause, name, host.epoch)
+
+    def _unpause(self, name: NodeId, epoch: int) -> None:
+        host = self.hosts[name]
+        if host.epoch != epoch:
+            return
+        self.impair([name], "pause", False)
+        host.resume_from_pause()
+
+    def set_slow(self, names: Iterable[NodeId], delay_s: float) -> None:
+        names = list(names)
+        for name in names:
+            self.hosts[name].slow_s = delay_s
+        self.impair(names, "slow", delay_s > 0)
+
+    # Clocks -------------------------------------------------------------------------------------
+    def clock_step(self, name: NodeId, seconds: float) -> None:
+        self.hosts[name].clock.step(seconds)
+
+    def set_drift(self, name: NodeId, drift_ppm: float) -> None:
+        self.hosts[name].clock.set_drift(drift_ppm)
+
+    # Network faults -----------------------------------------------------------------------------
+    def partition(self, grudges: dict[NodeId, frozenset[NodeId]]) -> None:
+        """Replace the current cut with `grudges` (dst -> sources it drops)."""
+        self.heal()
+        # Sets are kept as given: a shape shares one set per side, so a cut of N nodes is O(N).
+        self.network.grudges = {dst: srcs for dst, srcs in grudges.items() if srcs}
+        self.impair(sorted(self._partitioned()), "partition", True)
+
+    def heal(self) -> None:
+        if not self.network.grudges:
+            return
+        touched = sorted(self._partitioned())
+        self.network.grudges = {}
+        self.impair(touched, "partition", False)
+
+    def _partitioned(self) -> set[NodeId]:
+        touched: set[NodeId] = set()
+        for dst, srcs in self.network.grudges.items():
+            touched.add(dst)
+            touched.update(srcs)
+        return touched
+
+    def set_ingress_drop(self, names: Iterable[NodeId], on: bool) -> None:
+        """The nodes drop every packet they receive (Rapid's flip-flop fault), streams included."""
+        names = list(names)
+        for name in names:
+            if on:
+                self.network.blackholed.add(name)
+            else:
+                self.network.blackholed.discard(name)
+        self.impair(names, "ingress", on)
+
+    def set_loss(self, names: Iterable[NodeId], rate: float, direction: str = "both") -> None:
+        names = list(names)
+        net = self.network
+        for name in names:
+            for table, applies in (
+                (net.ingress_loss, direction in ("both", "ingress")),
+                (net.egress_loss, direction in ("both", "egress")),
+            ):
+                if applies:
+                    if rate:
+                        table[name] = rate
+                    else:
+                        table.pop(name, None)
+        net.refresh()
+        self.impair(names, "loss", rate > 0)
+
+    def set_link_loss(self, links: Iterable[tuple[NodeId, NodeId]], rate: float) -> None:
+        links = list(links)
+        for link in links:
+            if rate:
+                self.network.link_loss[link] = rate
+            else:
+                self.network.link_loss.pop(link, None)
+        self.network.refresh()
+        self.impair(sorted({n for link in links for n in link}), "loss", rate > 0)
+
+    def set_extra_delay(self, names: Iterable[NodeId], delay_s: float) -> None:
+        names = list(names)
+        for name in names:
+            if delay_s:
+                self.network.extra_delay_s[name] = delay_s
+            else:
+                self.network.extra_delay_s.pop(name, None)
+        self.network.refresh()
+        self.impair(names, "latency", delay_s > 0)
+
+    def set_duplicate(self, names: Iterable[NodeId], rate: float) -> None:
+        for name in names:
+            if rate:
+                self.network.node_duplicate[name] = rate
+            else:
+                self.network.node_duplicate.pop(name, None)
+        self.network.refresh()
+
+    # Summary ------------------------------------------------------------------------------------
+    def counters(self) -> dict[str, Any]:
+        net = self.network
+        return {
+            "events": self.kernel.processed,
+            "messages_sent": net.sent,
+            "bytes_sent": net.sent_bytes,
+            "messages_delivered": net.delivered,
+            "messages_dropped": dict(sorted(net.dropped.items())),
+        }
