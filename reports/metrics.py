@@ -286,7 +286,9 @@ class MetricsAccumulator:
         self.converged = self.wrong == 0 and self._n_up > 0
         if not self.converged:
             return
-        if self.first_converged_t is None:
+        # Bootstrap convergence counts only once every initial node is up (at t = 0 the lone
+        # seed trivially "agrees" with itself).
+        if self.first_converged_t is None and self._n_up >= len(self.meta.get("nodes", ())):
             self.first_converged_t = t
         for heal in self.heals:
             if heal.converged_t is None:

@@ -1,0 +1,155 @@
+"""`swimlab`: the command line. It only parses; the work is `run_scenario` and friends.
+
+    swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--quiet]
+    swimlab list
+    swimlab bench [--quick]
+    swimlab races ...            (the interleaving explorer, sim.interleave.cli)
+
+Exit codes: 0 valid, 1 invalid (a check failed), 2 could not run (bad scenario, crash, unknown).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from .schema import ScenarioError
+
+
+def _run(args: argparse.Namespace) -> int:
+    from reports.result import new_run_dir
+
+    from .loader import load_scenario
+    from .runner import run_scenario
+
+    try:
+        scenario = load_scenario(args.scenario, args.set or ())
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    seed = args.seed if args.seed is not None else scenario.seeds[0]
+    out = new_run_dir(args.out, scenario.name, seed)
+    progress = not args.quiet and sys.stderr.isatty()
+    try:
+        result = run_scenario(scenario, seed, out_dir=out, progress=progress)
+    except Exception as exc:  # the run could not complete: say why, exit 2
+        print(f"error: {scenario.source}: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        if not args.quiet:
+            raise
+        return 2
+    if not args.quiet:
+        m = result.metrics
+        fp = m["false_positives"]
+        print(
+            f"{scenario.name} seed={seed} N={scenario.cluster['nodes']}: {result.verdict.upper()}"
+            f"  ({m['wall_s']:.1f} s wall, {m['events']:,} events)"
+        )
+        for check in result.checks:
+            mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
+            print(f"  {mark} {check.name}: {check.detail}")
+        print(
+            f"  false positives: {fp['suspect']} suspect, {fp['dead']} dead;"
+            f" load {m['load']['messages_per_node_per_s']:.2f} msg/node/s"
+        )
+        for d in m["detection"]:
+            print(
+                f"  crash {d['node']}: first suspect +{d['first_suspect_s']} s, first dead +{d['first_dead_s']} s,"
+                f" dead everywhere +{d['dead_everywhere_s']} s"
+            )
+        if m["heal"]:
+            print(f"  views agreed after each heal: {m['heal']} s")
+        print(f"  -> {out}")
+    return result.exit_code
+
+
+def _list(args: argparse.Namespace) -> int:
+    from .loader import library_names, load_scenario
+
+    for name in library_names():
+        try:
+            scenario = load_scenario(name)
+            print(
+                f"{name:24} N={scenario.cluster['nodes']:<5} {scenario.duration_s:>6.0f} s  {scenario.description}"
+            )
+        except ScenarioError as exc:
+            print(f"{name:24} INVALID: {exc}")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    try:
+        from benchmarks.bench_sim import main as bench_main
+    except ImportError:
+        import importlib.util
+        from pathlib import Path
+
+        path = Path(__file__).resolve().parent.parent / "benchmarks" / "bench_sim.py"
+        spec = importlib.util.spec_from_file_location("bench_sim", path)
+        if spec is None or spec.loader is None or not path.exists():
+            print(
+                "error: benchmarks/bench_sim.py not found (run from a source checkout)",
+                file=sys.stderr,
+            )
+            return 2
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        bench_main = module.main
+    return int(bench_main(["--quick"] if args.quick else []))
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    parser = argparse.ArgumentParser(
+        prog="swimlab", description="SWIM on a deterministic simulator."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a scenario in the simulator")
+    run.add_argument(
+        "scenario", help="a library name (see `swimlab list`) or a path to a .toml file"
+    )
+    run.add_argument(
+        "--seed", type=int, default=None, help="run seed (default: the scenario's first seed)"
+    )
+    run.add_argument(
+        "--out",
+        default="runs",
+        help="parent folder for the new numbered run folder (default: runs)",
+    )
+    run.add_argument(
+        "--set",
+        action="append",
+        metavar="KEY=VALUE",
+        help="override a scenario value by dotted path, e.g. cluster.nodes=1000 (repeatable)",
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    run.set_defaults(func=_run)
+    lst = sub.add_parser("list", help="show the scenario library")
+    lst.set_defaults(func=_list)
+    bench = sub.add_parser("bench", help="simulator speed and memory benchmark")
+    bench.add_argument("--quick", action="store_true", help="smaller N for a fast look")
+    bench.set_defaults(func=_bench)
+    races = sub.add_parser("races", help="explore task interleavings (sim.interleave)")
+    return parser, races
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser, races = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["races"]:
+        try:
+            from sim.interleave import cli as races_cli
+        except ImportError as exc:
+            print(
+                f"error: `swimlab races` needs sim.interleave.cli, which is not available: {exc}",
+                file=sys.stderr,
+            )
+            return 2
+        races_cli.add_arguments(races)
+        args = parser.parse_args(argv)
+        return int(races_cli.run(args))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
