@@ -54,7 +54,8 @@ def _run(args: argparse.Namespace) -> int:
         )
         for d in m["detection"]:
             print(
-                f"  crash {d['node']}: first suspect +{d['first_suspect_s']} s, first dead +{d['first_dead_s']} s,"
+                f"  crash {d['node']}: first suspect +{d['first_suspect_s']} s,"
+                f" first dead +{d['first_dead_s']} s,"
                 f" dead everywhere +{d['dead_everywhere_s']} s"
             )
         if m["heal"]:
@@ -70,7 +71,8 @@ def _list(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(name)
             print(
-                f"{name:24} N={scenario.cluster['nodes']:<5} {scenario.duration_s:>6.0f} s  {scenario.description}"
+                f"{name:24} N={scenario.cluster['nodes']:<5} {scenario.duration_s:>6.0f} s  "
+                f"{scenario.description}"
             )
         except ScenarioError as exc:
             print(f"{name:24} INVALID: {exc}")

@@ -94,7 +94,7 @@ def test_bad_files_name_file_key_and_expectation(
 
 
 def test_set_typo_is_an_error() -> None:
-    with pytest.raises(ScenarioError, match="cluster.nodez: expected no such key"):
+    with pytest.raises(ScenarioError, match=r"cluster\.nodez: expected no such key"):
         load_scenario("crash_one", ["cluster.nodez=3"])
 
 
