@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from .loop import BlockedTask, Chooser, ControlledLoop, StepLimitExceeded, TraceEntry
-from .strategies import encode, trim
+from .strategies import encode
 
 S = TypeVar("S")
 
@@ -73,8 +73,8 @@ class RunResult:
 
     @property
     def length(self) -> int:
-        """Choice points that matter: the recorded list without trailing defaults."""
-        return len(trim(self.choices))
+        """Choice points until the run ended (or failed): what shrinking minimises first."""
+        return len(self.choices)
 
     def format_trace(self, last: int | None = 40) -> str:
         entries = self.trace if last is None else self.trace[-last:]

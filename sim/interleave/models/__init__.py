@@ -1,0 +1,39 @@
+"""Worked examples from the seed report, each in a buggy and a fixed form with its invariant.
+
+`EXAMPLES` maps an example name to its variants; variants whose `expect_bug` is true must be
+caught by the explorer, the others must survive it. `live-pool` runs the real
+`live.pool.ConnectionPool` (its ``mutant`` variant has the double-check removed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model import Model
+from . import (
+    conn_health,
+    get_or_create,
+    gossip_clone,
+    live_pool,
+    partition_detector,
+    pool_eviction,
+    select_updates,
+)
+
+EXAMPLES: dict[str, dict[str, Model[Any]]] = {
+    "pool-eviction": {"buggy": pool_eviction.BUGGY, "fixed": pool_eviction.FIXED},
+    "get-or-create": {"buggy": get_or_create.BUGGY, "fixed": get_or_create.FIXED},
+    "gossip-clone": {"buggy": gossip_clone.BUGGY, "fixed": gossip_clone.FIXED},
+    "select-updates": {"buggy": select_updates.BUGGY, "fixed": select_updates.FIXED},
+    "partition-detector": {
+        "buggy": partition_detector.BUGGY,
+        "naive": partition_detector.NAIVE,
+        "fixed": partition_detector.FIXED,
+    },
+    "conn-health": {"buggy": conn_health.BUGGY, "fixed": conn_health.FIXED},
+    "live-pool": {
+        "mutant": live_pool.MUTANT,
+        "evict": live_pool.EVICT,
+        "health": live_pool.HEALTH,
+    },
+}
