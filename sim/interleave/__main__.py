@@ -1,0 +1,7 @@
+"""`python -m sim.interleave`: the `swimlab races` command without the top-level CLI."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
