@@ -50,6 +50,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preemptions", type=int, default=2, help="DFS preemption bound (default 2)"
     )
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        default=1,
+        help="with N > 1: rerun each search with seeds 0..N-1 and print the median number of "
+        "schedules to the first failure (the figures quoted in docs/races.md)",
+    )
     parser.add_argument("--list", action="store_true", help="list the examples and exit")
 
 
@@ -111,6 +118,55 @@ def format_table(rows: Sequence[RaceRow]) -> str:
     return "\n".join(out)
 
 
+@dataclass(frozen=True)
+class Median:
+    example: str
+    variant: str
+    strategy: str
+    found: int  # seeds (out of `seeds`) that found a failure within the budget
+    seeds: int
+    median_to_failure: float | None  # over all seeds, a miss counting as budget + 1
+    max_clean: int  # most schedules a seed ran without failure (what a fixed form survived)
+
+
+def measure(
+    models: Sequence[str] | None,
+    strategies: Sequence[str],
+    budget: int,
+    seeds: int,
+    depth: int = 3,
+    preemptions: int = 2,
+) -> list[Median]:
+    import statistics
+
+    per_seed = [
+        run_races(models, strategies, budget, seed, depth, preemptions) for seed in range(seeds)
+    ]
+    out: list[Median] = []
+    for i, row in enumerate(per_seed[0]):
+        results = [rows[i].result for rows in per_seed]
+        firsts = [r.first_failure_at or budget + 1 for r in results]
+        found = sum(1 for r in results if r.found)
+        clean = max((r.schedules for r in results if not r.found), default=0)
+        median = statistics.median(firsts) if found else None
+        out.append(Median(row.example, row.variant, results[0].strategy, found, seeds, median,
+                          clean))  # fmt: skip
+    return out
+
+
+def format_medians(rows: Sequence[Median]) -> str:
+    lines = [("model", "variant", "strategy", "found", "median schedules to failure",
+              "clean schedules")]  # fmt: skip
+    for m in rows:
+        lines.append((m.example, m.variant, m.strategy, f"{m.found}/{m.seeds}",
+                      f"{m.median_to_failure:g}" if m.median_to_failure is not None else "-",
+                      str(m.max_clean) if m.max_clean else "-"))  # fmt: skip
+    widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
+    )
+
+
 def exit_status(rows: Sequence[RaceRow]) -> int:
     if any(r.result.found and not r.expect_bug for r in rows):
         return 1
@@ -128,6 +184,10 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name}: {', '.join(variants)}" + (f" — {doc}" if doc else ""))
         return 0
     strategies = STRATEGIES[:3] if args.strategy == "all" else (args.strategy,)
+    if args.seeds > 1:
+        print(format_medians(measure(args.model, strategies, args.budget, args.seeds, args.depth,
+                                     args.preemptions)))  # fmt: skip
+        return 0
     rows = run_races(args.model, strategies, args.budget, args.seed, args.depth, args.preemptions)
     print(format_table(rows))
     failures = [r for r in rows if r.result.failure is not None]

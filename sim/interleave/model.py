@@ -114,9 +114,11 @@ def run_model(model: Model[Any], chooser: Chooser) -> RunResult:
             for name, coro in items:
                 loop.create_task(coro, name=name)
             failure = _run(loop, model, state)
+        # Snapshot before teardown, whose cancellation steps are not part of the schedule.
+        result = RunResult(model.name, failure, list(loop.choices), loop.steps, list(loop.trace))
     finally:
         _teardown(loop)
-    return RunResult(model.name, failure, list(loop.choices), loop.steps, loop.trace)
+    return result
 
 
 def _run(loop: ControlledLoop, model: Model[Any], state: Any) -> Failure | None:
