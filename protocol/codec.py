@@ -245,9 +245,7 @@ def _decode_update_array(value: Any, owner: str, field: str, limit: int) -> tupl
     if type(value) is not tuple:
         raise RemoteProtocolError(_field_error(owner, field, "an array of updates", value))
     if len(value) > limit:
-        raise RemoteProtocolError(
-            f"{owner} field {field!r}: {len(value)} updates, over the limit of {limit}"
-        )
+        raise RemoteProtocolError(f"{owner} field {field!r}: {len(value)} updates, over the limit of {limit}")
     states = _STATES
     n_states = len(states)
     fast = _FAST_UPDATES
@@ -287,9 +285,7 @@ def _encode_update_array(value: Any, owner: str, field: str, limit: int) -> list
     if type(value) is not tuple:
         raise LocalProtocolError(_field_error(owner, field, "a tuple of Update", value))
     if len(value) > limit:
-        raise LocalProtocolError(
-            f"{owner} field {field!r}: {len(value)} updates, over the limit of {limit}"
-        )
+        raise LocalProtocolError(f"{owner} field {field!r}: {len(value)} updates, over the limit of {limit}")
     short_id = MAX_NODE_ID_BYTES // 4
     rows: list[tuple[Any, ...]] = []
     append = rows.append
@@ -364,9 +360,7 @@ class _WireType(NamedTuple):
 
 
 _BY_ID: Final = {
-    type_id: _WireType(
-        type_id, cls, cls.__name__, fields, 2 + len(fields), ", ".join(n for n, _ in fields)
-    )
+    type_id: _WireType(type_id, cls, cls.__name__, fields, 2 + len(fields), ", ".join(n for n, _ in fields))
     for type_id, cls, fields in MESSAGE_TYPES
 }
 _BY_CLASS: Final = {wire.cls: wire for wire in _BY_ID.values()}
@@ -407,8 +401,7 @@ def encode(message: Message) -> bytes:
         raise LocalProtocolError(f"cannot encode {owner}: {exc}") from exc
     if len(payload) > MAX_MESSAGE_BYTES:
         raise LocalProtocolError(
-            f"cannot encode {owner}: {len(payload)} bytes, over MAX_MESSAGE_BYTES "
-            f"({MAX_MESSAGE_BYTES})"
+            f"cannot encode {owner}: {len(payload)} bytes, over MAX_MESSAGE_BYTES ({MAX_MESSAGE_BYTES})"
         )
     return payload
 
@@ -542,16 +535,13 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_MESSAGE
         raise RemoteProtocolError(_explain_unpack_error(exc, size)) from exc
 
     if type(obj) is not tuple:
-        raise RemoteProtocolError(
-            f"expected an array [version, type id, *fields], got {_show(obj)}"
-        )
+        raise RemoteProtocolError(f"expected an array [version, type id, *fields], got {_show(obj)}")
     if not obj:
         raise RemoteProtocolError("expected an array [version, type id, *fields], got []")
     version = obj[0]
     if type(version) is not int or version != PROTOCOL_VERSION:
         raise RemoteProtocolError(
-            f"unsupported protocol version {_show(version)}; this node speaks version "
-            f"{PROTOCOL_VERSION}"
+            f"unsupported protocol version {_show(version)}; this node speaks version {PROTOCOL_VERSION}"
         )
     if len(obj) < 2:
         raise RemoteProtocolError("message has a version but no type id")
@@ -564,8 +554,5 @@ def decode(data: bytes | bytearray | memoryview, *, max_bytes: int = MAX_MESSAGE
         raise RemoteProtocolError(
             f"{owner}: expected {wire.arity - 2} fields ({wire.signature}), got {len(obj) - 2}"
         )
-    args = [
-        kind.decode(value, owner, name)
-        for (name, kind), value in zip(wire.fields, obj[2:], strict=True)
-    ]
+    args = [kind.decode(value, owner, name) for (name, kind), value in zip(wire.fields, obj[2:], strict=True)]
     return wire.cls(*args)

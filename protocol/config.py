@@ -107,18 +107,40 @@ def preset(name: str, **overrides: Any) -> Config:
     return base.replace(**overrides) if overrides else base
 
 
-_POSITIVE = ("probe_interval_s", "probe_timeout_s", "gossip_interval_s", "push_pull_interval_s",
-             "reconnect_interval_s", "phi_threshold", "phi_min_std_s", "phi_first_heartbeat_s")
-_NON_NEGATIVE = ("gossip_to_the_dead_s", "dead_reclaim_s", "phi_acceptable_pause_s", "indirect_checks")
-_AT_LEAST_ONE = ("suspicion_mult", "suspicion_max_timeout_mult", "retransmit_mult", "gossip_nodes",
-                 "max_updates_per_message", "awareness_max_multiplier", "phi_max_samples")
+_POSITIVE = (
+    "probe_interval_s",
+    "probe_timeout_s",
+    "gossip_interval_s",
+    "push_pull_interval_s",
+    "reconnect_interval_s",
+    "phi_threshold",
+    "phi_min_std_s",
+    "phi_first_heartbeat_s",
+)
+_NON_NEGATIVE = (
+    "gossip_to_the_dead_s",
+    "dead_reclaim_s",
+    "phi_acceptable_pause_s",
+    "indirect_checks",
+)
+_AT_LEAST_ONE = (
+    "suspicion_mult",
+    "suspicion_max_timeout_mult",
+    "retransmit_mult",
+    "gossip_nodes",
+    "max_updates_per_message",
+    "awareness_max_multiplier",
+    "phi_max_samples",
+)
 
 
 def _validate(c: Config) -> None:
     for f in dataclasses.fields(c):
         value = getattr(c, f.name)
         expected = {"float": (int, float), "int": (int,), "bool": (bool,)}.get(str(f.type))
-        if expected and (not isinstance(value, expected) or (bool not in expected and isinstance(value, bool))):
+        if expected and (
+            not isinstance(value, expected) or (bool not in expected and isinstance(value, bool))
+        ):
             raise ConfigError(f"config field {f.name!r}: expected {f.type}, got {value!r}")
     for name in _POSITIVE:
         if not getattr(c, name) > 0:
@@ -140,5 +162,6 @@ def _validate(c: Config) -> None:
         raise ConfigError(f"config field 'detector': expected 'swim' or 'phi', got {c.detector!r}")
     if c.retransmit_formula not in ("memberlist", "seed"):
         raise ConfigError(
-            f"config field 'retransmit_formula': expected 'memberlist' or 'seed', got {c.retransmit_formula!r}"
+            "config field 'retransmit_formula': expected 'memberlist' or 'seed', "
+            f"got {c.retransmit_formula!r}"
         )

@@ -113,9 +113,7 @@ class GossipQueue:
         if self._items > _COMPACT_MIN_ITEMS + _COMPACT_FACTOR * len(self._by_member):
             self._compact()
 
-    def select(
-        self, max_updates: int, byte_budget: int, first: Update | None = None
-    ) -> tuple[Update, ...]:
+    def select(self, max_updates: int, byte_budget: int, first: Update | None = None) -> tuple[Update, ...]:
         """Take up to `max_updates` updates totalling at most `byte_budget` bytes, best first.
 
         An update that does not fit the remaining budget is skipped and later, smaller ones

@@ -79,7 +79,12 @@ from .timers import (
     Timer,
 )
 
-ALIVE, SUSPECT, DEAD, LEFT = MemberState.ALIVE, MemberState.SUSPECT, MemberState.DEAD, MemberState.LEFT
+ALIVE, SUSPECT, DEAD, LEFT = (
+    MemberState.ALIVE,
+    MemberState.SUSPECT,
+    MemberState.DEAD,
+    MemberState.LEFT,
+)
 
 # Bytes kept free in a datagram for the message's own fields (version, type, seq, target name).
 _HEADER_RESERVE = 32
@@ -162,7 +167,9 @@ class Node:
         """Begin probing and gossiping as a cluster of one."""
         self._advance(now)
         if self.lifecycle is not Lifecycle.NEW:
-            raise LocalProtocolError(f"node {self.name!r}: start() called twice (it is {self.lifecycle.value})")
+            raise LocalProtocolError(
+                f"node {self.name!r}: start() called twice (it is {self.lifecycle.value})"
+            )
         self.lifecycle = Lifecycle.RUNNING
         self._arm_periodic_timers(now)
         return self._flush()
@@ -206,10 +213,15 @@ class Node:
         for member, suspicion in self._suspicions.items():
             self._token += 1
             suspicion.token = self._token
-            self._set_timer(max(now, suspicion.deadline), SuspicionTimeout(member, suspicion.incarnation, self._token))
+            self._set_timer(
+                max(now, suspicion.deadline),
+                SuspicionTimeout(member, suspicion.incarnation, self._token),
+            )
         for member, since in self._down_since.items():
             held = self._members[member]
-            self._set_timer(max(now, since + self.config.dead_reclaim_s), ReclaimDead(member, held.incarnation))
+            self._set_timer(
+                max(now, since + self.config.dead_reclaim_s), ReclaimDead(member, held.incarnation)
+            )
         for dst in self._random_members(1, include_recently_dead=False):
             self._send(dst, PushPull(self._snapshot()))
         return self._flush()
@@ -312,7 +324,10 @@ class Node:
             assert isinstance(timer, SuspicionTimeout)
             self._on_suspicion_timeout(timer, now)
         elif kind is PushPullTick:
-            self._set_timer(now + push_pull_scale(self.config.push_pull_interval_s, self.cluster_size()), PushPullTick())
+            self._set_timer(
+                now + push_pull_scale(self.config.push_pull_interval_s, self.cluster_size()),
+                PushPullTick(),
+            )
             for dst in self._random_members(1, include_recently_dead=False):
                 self._send(dst, PushPull(self._snapshot()))
         elif kind is ReconnectTick:
@@ -349,7 +364,9 @@ class Node:
         probe = self._probe
         if probe is None or probe.seq != seq or probe.acked:
             return
-        relays = self._random_members(self.config.indirect_checks, include_recently_dead=False, exclude=probe.target)
+        relays = self._random_members(
+            self.config.indirect_checks, include_recently_dead=False, exclude=probe.target
+        )
         for relay in relays:
             self._send(relay, PingReq(seq, probe.target, self._piggyback()))
         if self.config.lifeguard_nack:
@@ -406,7 +423,10 @@ class Node:
     def _learn(self, news: Update, now: float) -> None:
         """Judge one piece of news by the precedence tables and apply the verdict."""
         if news.member == self.name:
-            if self.lifecycle is Lifecycle.RUNNING and judge_about_self(self.incarnation, news) is Verdict.REFUTE:
+            if (
+                self.lifecycle is Lifecycle.RUNNING
+                and judge_about_self(self.incarnation, news) is Verdict.REFUTE
+            ):
                 self._refute(news)
             return
         held = self._members.get(news.member)
@@ -473,24 +493,32 @@ class Node:
             return False
         suspicion.confirmers.add(news.origin)
         elapsed = now - suspicion.started_at
-        remaining = remaining_suspicion_time(confirmations, suspicion.k, elapsed, suspicion.min_s, suspicion.max_s)
+        remaining = remaining_suspicion_time(
+            confirmations, suspicion.k, elapsed, suspicion.min_s, suspicion.max_s
+        )
         suspicion.timeout_s = elapsed + remaining
         self._token += 1
         suspicion.token = self._token
-        self._set_timer(max(now, suspicion.deadline), SuspicionTimeout(news.member, suspicion.incarnation, self._token))
+        self._set_timer(
+            max(now, suspicion.deadline),
+            SuspicionTimeout(news.member, suspicion.incarnation, self._token),
+        )
         return True
 
     # Helpers ------------------------------------------------------------------------------
     def _advance(self, now: float) -> None:
         if not now >= self._last_now:  # also refuses NaN
             raise LocalProtocolError(
-                f"node {self.name!r}: time went backwards (now={now!r} < last={self._last_now!r}); state unchanged"
+                f"node {self.name!r}: time went backwards (now={now!r} < last={self._last_now!r}); "
+                "state unchanged"
             )
         self._last_now = now
 
     def _require_running(self, call: str) -> None:
         if self.lifecycle is not Lifecycle.RUNNING:
-            raise LocalProtocolError(f"node {self.name!r}: {call}() needs a running node, it is {self.lifecycle.value}")
+            raise LocalProtocolError(
+                f"node {self.name!r}: {call}() needs a running node, it is {self.lifecycle.value}"
+            )
 
     def _arm_periodic_timers(self, now: float) -> None:
         cfg, rng = self.config, self._rng
@@ -530,7 +558,9 @@ class Node:
 
     def _adjust_awareness(self, delta: int) -> None:
         if self.config.lifeguard_lhm and delta:
-            self.awareness = apply_awareness_delta(self.awareness, delta, self.config.awareness_max_multiplier)
+            self.awareness = apply_awareness_delta(
+                self.awareness, delta, self.config.awareness_max_multiplier
+            )
 
     def _add_live(self, member: NodeId) -> None:
         self._live_index[member] = len(self._live)

@@ -41,17 +41,11 @@ class PartitionDetector:
 
     __slots__ = ("_below_since_at", "_grace_period_s", "_last_now", "_min_size", "_threshold")
 
-    def __init__(
-        self, expected_size: int, threshold: float = 0.5, grace_period_s: float = 10.0
-    ) -> None:
+    def __init__(self, expected_size: int, threshold: float = 0.5, grace_period_s: float = 10.0) -> None:
         if math.isnan(threshold) or not 0.0 <= threshold <= 1.0:
-            raise ConfigError(
-                f"argument 'threshold': expected 0.0 <= threshold <= 1.0, got {threshold!r}"
-            )
+            raise ConfigError(f"argument 'threshold': expected 0.0 <= threshold <= 1.0, got {threshold!r}")
         if math.isnan(grace_period_s) or grace_period_s < 0.0:
-            raise ConfigError(
-                f"argument 'grace_period_s': expected >= 0.0 seconds, got {grace_period_s!r}"
-            )
+            raise ConfigError(f"argument 'grace_period_s': expected >= 0.0 seconds, got {grace_period_s!r}")
         # The decimal the caller wrote, not its binary approximation: 0.7 * 10 must be exactly
         # 7 so that 7 members out of 10 are not "below 70%" (in floats 0.7 * 10 == 7.000...01).
         self._threshold = Fraction(repr(float(threshold)))

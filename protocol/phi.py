@@ -140,9 +140,7 @@ class PhiAccrualDetector:
                 f"acceptable_heartbeat_pause must be >= 0 s, got {acceptable_heartbeat_pause!r}"
             )
         if not first_heartbeat_estimate > 0.0:
-            raise ConfigError(
-                f"first_heartbeat_estimate must be > 0 s, got {first_heartbeat_estimate!r}"
-            )
+            raise ConfigError(f"first_heartbeat_estimate must be > 0 s, got {first_heartbeat_estimate!r}")
         self.threshold = threshold
         self._max_sample_size = max_sample_size
         self._min_std_deviation = min_std_deviation

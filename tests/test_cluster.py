@@ -31,7 +31,9 @@ def test_fifty_nodes_one_crash_every_survivor_marks_it_dead_within_the_bound():
     # then a suspicion lasts at most suspicion_max_timeout_mult × min (no confirmations at all),
     # then the death spreads by gossip in O(log n) rounds. Allow 3 periods + max + 5 s.
     cfg = lan()
-    max_suspicion = cfg.suspicion_max_timeout_mult * suspicion_timeout(cfg.suspicion_mult, 50, cfg.probe_interval_s)
+    max_suspicion = cfg.suspicion_max_timeout_mult * suspicion_timeout(
+        cfg.suspicion_mult, 50, cfg.probe_interval_s
+    )
     bound = 3 * cfg.probe_interval_s + max_suspicion + 5.0
     cluster.run_until(crash_at + bound)
     survivors = cluster.live()

@@ -28,7 +28,9 @@ class ClusterMachine(RuleBasedStateMachine):
         self.cluster.run_for(5.0)
         self.cluster.manual_network = True
         self.incarnations: dict[str, tuple[int, int]] = {}  # node → (epoch of its life, incarnation)
-        self.held: dict[tuple[str, str], tuple[int, int]] = {}  # (viewer, member) → (viewer epoch, incarnation)
+        self.held: dict[
+            tuple[str, str], tuple[int, int]
+        ] = {}  # (viewer, member) → (viewer epoch, incarnation)
 
     names = st.sampled_from([f"n{i:03d}" for i in range(N)])
 

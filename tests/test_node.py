@@ -49,7 +49,12 @@ def joined_pair():
 
 def test_start_arms_staggered_periodic_timers():
     effects = Node("a", lan(), random.Random(7)).start(10.0)
-    assert [type(t.timer) for t in effects.timers] == [ProbeTick, GossipTick, PushPullTick, ReconnectTick]
+    assert [type(t.timer) for t in effects.timers] == [
+        ProbeTick,
+        GossipTick,
+        PushPullTick,
+        ReconnectTick,
+    ]
     probe, gossip, push_pull, reconnect = (t.at for t in effects.timers)
     assert 10.0 <= probe < 11.0 and 10.0 <= gossip < 10.2 and 10.0 <= push_pull < 40.0
     assert reconnect == 40.0
@@ -85,7 +90,11 @@ def test_unacked_probe_suspects_then_declares_dead_with_exact_deadlines():
     buddy = Update(S, "b", 0, "a")
     # The suspicion replaced the queued "b alive" news and rides first on the next ping (buddy).
     assert end.sends == (Send("b", Ping(2, "b", (buddy,))),)
-    assert end.timers == (SetTimer(6.0, suspicion), SetTimer(3.0, ProbeTimeout(2)), SetTimer(4.0, ProbeRoundEnd(2)))
+    assert end.timers == (
+        SetTimer(6.0, suspicion),
+        SetTimer(3.0, ProbeTimeout(2)),
+        SetTimer(4.0, ProbeRoundEnd(2)),
+    )
     assert a.awareness == 1
     dead = a.handle_timer(suspicion, 6.0)
     assert dead.events == (MemberFailed("b", 0, "a"),)
@@ -185,4 +194,8 @@ def test_dynamic_suspicion_shrinks_with_independent_confirmations():
     (timer,) = [t for t in third.timers if isinstance(t.timer, SuspicionTimeout)]
     assert timer.at == pytest.approx(9.0)  # two confirmations: the minimum, counted from the start
     # The same accuser again is not independent.
-    assert not [t for t in node.handle_message("m3", Gossip((Update(S, "m0", 0, "m3"),)), 3.5).timers if isinstance(t.timer, SuspicionTimeout)]
+    assert not [
+        t
+        for t in node.handle_message("m3", Gossip((Update(S, "m0", 0, "m3"),)), 3.5).timers
+        if isinstance(t.timer, SuspicionTimeout)
+    ]
