@@ -85,7 +85,7 @@ class _null:
 
 def test_idle_eviction_and_max_connections() -> None:
     async def main() -> None:
-        pool, made = make_pool(max_connections=2, idle_timeout_s=5.0)
+        pool, made = make_pool(max_connections=2, idle_timeout_s=1.0)
         async with pool.acquire("A"):
             await asyncio.sleep(0.1)
             async with pool.acquire("B"):
@@ -96,8 +96,8 @@ def test_idle_eviction_and_max_connections() -> None:
         async with pool.acquire("C"):  # evicts the least recently used idle one: B
             pass
         assert made[1].closed and pool.entry("B") is None and not made[0].closed
-        assert await pool.evict_idle() == []  # nothing idle for 5 s yet
-        await asyncio.sleep(5)
+        assert await pool.evict_idle() == []  # nothing idle for 1 s yet
+        await asyncio.sleep(1.0)
         assert sorted(await pool.evict_idle()) == ["A", "C"]
         await pool.close()
         with pytest.raises(PoolClosed):

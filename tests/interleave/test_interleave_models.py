@@ -63,3 +63,25 @@ def test_fixed_form_survives(example: str, variant: str, strategy: str) -> None:
     result = explore(model, strategy, budget, seed=0)
     assert not result.found, result.summary() + "\n" + (result.replay or "")
     assert result.exhausted or result.schedules == budget
+
+
+# Shrunk schedules the explorer printed for each bug, kept as plain regression tests: the buggy
+# form fails on them, the fixed form (same tasks, same choices) does not.
+REGRESSIONS = {
+    ("pool-eviction", "buggy"): ("0.2.0.1.2", "evicted while in use"),
+    ("get-or-create", "buggy"): ("0.0.1", "2 connections opened to A"),
+    ("gossip-clone", "buggy"): ("1", "sees cluster_size 4"),
+    ("select-updates", "buggy"): ("0.0.1", "no task can run"),
+    ("partition-detector", "buggy"): ("0.0.1.0.1", "a reader waited"),
+    ("partition-detector", "naive"): ("0.0.1", "stale status published"),
+    ("conn-health", "buggy"): ("0.1.0.1", "dropped with 1 operation(s) in flight"),
+}
+
+
+@pytest.mark.parametrize(("example", "variant"), list(REGRESSIONS))
+def test_recorded_schedule_still_fails_buggy_and_passes_fixed(example: str, variant: str) -> None:
+    schedule, message = REGRESSIONS[example, variant]
+    failing = replay(EXAMPLES[example][variant], schedule)
+    assert failing.failure is not None and message in str(failing.failure), failing.report()
+    fixed = replay(EXAMPLES[example]["fixed"], schedule)
+    assert fixed.ok, fixed.report()
