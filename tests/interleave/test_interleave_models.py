@@ -21,9 +21,10 @@ FIXED_BUDGET = 5000 if NIGHTLY else 300
 DFS_BUDGET = 20000 if NIGHTLY else 400
 SEEDS = (0, 1)
 
-# Strategies that reliably find each buggy variant. PCT and DFS miss the live-pool mutant
-# within the budget: the bug needs the evictor preempted mid-close *and* a user preempted
-# mid-request after both connections went idle — depth 3 at precise points among ~60 steps.
+# Strategies that reliably find each buggy variant. At their defaults (PCT d=3, DFS ≤2
+# preemptions) PCT and DFS miss the live-pool mutant: the bug needs both connections idle at a
+# sweep, the evictor preempted mid-close *and* a user preempted mid-request — deeper than 3
+# ordering constraints among ~60 choice points. With more depth they find it (test below).
 NOT_CLAIMED = {("live-pool", "mutant", "pct"), ("live-pool", "mutant", "dfs")}
 
 BUGGY = [
@@ -54,6 +55,12 @@ def test_explorer_finds_the_bug(example: str, variant: str, strategy: str) -> No
         # The printed replay string reproduces the (shrunk) failure exactly.
         again = replay(model, result.replay or "-")
         assert again.failure == result.failure, again.report()
+
+
+def test_deeper_pct_and_dfs_find_the_live_pool_mutant() -> None:
+    mutant = EXAMPLES["live-pool"]["mutant"]
+    assert explore(mutant, "pct", BUG_BUDGET, seed=0, depth=5, shrink=False).found
+    assert explore(mutant, "dfs", BUG_BUDGET, preemption_bound=3, shrink=False).found
 
 
 @pytest.mark.parametrize(("example", "variant", "strategy"), FIXED)
