@@ -138,8 +138,10 @@ def _run(loop: ControlledLoop, model: Model[Any], state: Any) -> Failure | None:
             if i in reported or not task.done():
                 continue
             reported.add(i)
-            if not task.cancelled() and (exc := task.exception()) is not None:
-                return Failure("exception", f"task {task.get_name()!r} raised {exc!r}", loop.steps)
+            if not task.cancelled() and (error := task.exception()) is not None:
+                return Failure(
+                    "exception", f"task {task.get_name()!r} raised {error!r}", loop.steps
+                )
         if message := _check(model.invariant, state, "invariant"):
             return Failure("invariant", message, loop.steps)
         if not progressed:

@@ -8,7 +8,7 @@ Plain asyncio primitives work under the explorer too, they are just described le
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 T = TypeVar("T")
 
@@ -26,7 +26,7 @@ class Lock(asyncio.Lock):
         self.name = name
         self.holder: str | None = None
 
-    async def acquire(self) -> bool:
+    async def acquire(self) -> Literal[True]:
         await super().acquire()
         self.holder = _current_name()
         return True
