@@ -173,9 +173,7 @@ class ConnectionPool(Generic[A, C]):
     def _record(self, entry: Entry[A, C], *, ok: bool) -> None:
         # Read and write in one step: concurrent outcomes cannot lose an update.
         entry.consecutive_failures = 0 if ok else entry.consecutive_failures + 1
-        if entry.state is EntryState.OPEN and (
-            entry.consecutive_failures >= self.max_consecutive_failures
-        ):
+        if entry.state is EntryState.OPEN and (entry.consecutive_failures >= self.max_consecutive_failures):
             entry.state = EntryState.UNHEALTHY
             del self._entries[entry.addr]
             self._draining.append(entry)
@@ -186,9 +184,7 @@ class ConnectionPool(Generic[A, C]):
         """Close connections idle for at least `idle_timeout_s`; returns their addresses."""
         now = _now()
         candidates = [
-            e
-            for e in self._entries.values()
-            if e.users == 0 and now - e.last_used_at >= self.idle_timeout_s
+            e for e in self._entries.values() if e.users == 0 and now - e.last_used_at >= self.idle_timeout_s
         ]
         evicted: list[A] = []
         for entry in candidates:

@@ -48,9 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="example to run (repeatable; default: all). See --list.",
     )
     parser.add_argument("--depth", type=int, default=3, help="PCT bug depth d (default 3)")
-    parser.add_argument(
-        "--preemptions", type=int, default=2, help="DFS preemption bound (default 2)"
-    )
+    parser.add_argument("--preemptions", type=int, default=2, help="DFS preemption bound (default 2)")
     parser.add_argument(
         "--seeds",
         type=int,
@@ -84,9 +82,7 @@ def run_races(
 
                     result = hypothesis_search(model, max_examples=budget, seed_=seed)
                 else:
-                    result = explore(
-                        model, strategy, budget, seed, depth=depth, preemption_bound=preemptions
-                    )
+                    result = explore(model, strategy, budget, seed, depth=depth, preemption_bound=preemptions)
                 rows.append(RaceRow(name, variant, model.expect_bug, result))
     return rows
 
@@ -140,9 +136,7 @@ def measure(
 ) -> list[Median]:
     import statistics
 
-    per_seed = [
-        run_races(models, strategies, budget, seed, depth, preemptions) for seed in range(seeds)
-    ]
+    per_seed = [run_races(models, strategies, budget, seed, depth, preemptions) for seed in range(seeds)]
     out: list[Median] = []
     for i, row in enumerate(per_seed[0]):
         results = [rows[i].result for rows in per_seed]
@@ -163,9 +157,7 @@ def format_medians(rows: Sequence[Median]) -> str:
                       f"{m.median_to_failure:g}" if m.median_to_failure is not None else "-",
                       str(m.max_clean) if m.max_clean else "-"))  # fmt: skip
     widths = [max(len(line[i]) for line in lines) for i in range(len(lines[0]))]
-    return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines
-    )
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)) for line in lines)
 
 
 def exit_status(rows: Sequence[RaceRow]) -> int:

@@ -39,11 +39,7 @@ class ExploreResult:
 
     def summary(self) -> str:
         if self.failure is None:
-            scope = (
-                "all schedules within the bound"
-                if self.exhausted
-                else f"{self.schedules} schedules"
-            )
+            scope = "all schedules within the bound" if self.exhausted else f"{self.schedules} schedules"
             return f"{self.model} [{self.strategy}]: no failure in {scope}"
         return (
             f"{self.model} [{self.strategy}]: {self.failure}\n"

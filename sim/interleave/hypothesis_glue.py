@@ -102,9 +102,7 @@ def hypothesis_search(model: Model[Any], max_examples: int = 500, seed_: int = 0
         search()
     elapsed = time.perf_counter() - started
     if first is None or last_failing is None:
-        return ExploreResult(
-            model.name, "hypothesis", calls, False, None, None, None, None, None, elapsed
-        )
+        return ExploreResult(model.name, "hypothesis", calls, False, None, None, None, None, None, elapsed)
     return ExploreResult(
         model=model.name,
         strategy="hypothesis",

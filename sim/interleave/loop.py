@@ -187,18 +187,14 @@ class ControlledLoop(base_events.BaseEventLoop):
                 break
             if not self._advance_time():
                 return False
-        ready = [
-            (self._order[t], i, h, t) for i, h in enumerate(self._ready) if (t := self.task_of(h))
-        ]
+        ready = [(self._order[t], i, h, t) for i, h in enumerate(self._ready) if (t := self.task_of(h))]
         ready.sort(key=lambda r: (r[0], r[1]))
         natural = next((r for r in ready if r[3] is self.last_task), ready[0])
         canonical = [natural] + [r for r in ready if r is not natural]
         chosen = 0
         if len(canonical) > 1:
             point = ChoicePoint(
-                options=tuple(
-                    Choice(r[3].get_name(), r[0], self.labels.get(r[3])) for r in canonical
-                ),
+                options=tuple(Choice(r[3].get_name(), r[0], self.labels.get(r[3])) for r in canonical),
                 index=len(self.choices),
                 step=self.steps,
                 continuing=natural[3] is self.last_task,
@@ -236,9 +232,7 @@ class ControlledLoop(base_events.BaseEventLoop):
 
     def _fire_due_timers(self) -> None:
         due: list[_SeqTimerHandle] = []
-        while self._scheduled and (
-            self._scheduled[0]._cancelled or self._scheduled[0]._when <= self._now
-        ):
+        while self._scheduled and (self._scheduled[0]._cancelled or self._scheduled[0]._when <= self._now):
             timer = heapq.heappop(self._scheduled)
             timer._scheduled = False
             if not timer._cancelled:

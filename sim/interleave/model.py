@@ -79,8 +79,7 @@ class RunResult:
     def format_trace(self, last: int | None = 40) -> str:
         entries = self.trace if last is None else self.trace[-last:]
         return "\n".join(
-            f"  {e.step:4d} t={e.time:g} {e.task}" + (f" @ {e.label}" if e.label else "")
-            for e in entries
+            f"  {e.step:4d} t={e.time:g} {e.task}" + (f" @ {e.label}" if e.label else "") for e in entries
         )
 
     def report(self) -> str:
@@ -127,9 +126,7 @@ def _run(loop: ControlledLoop, model: Model[Any], state: Any) -> Failure | None:
     reported: set[int] = set()
     while True:
         if loop.steps >= model.max_steps:
-            return Failure(
-                "step-limit", f"more than {model.max_steps} steps (livelock?)", loop.steps
-            )
+            return Failure("step-limit", f"more than {model.max_steps} steps (livelock?)", loop.steps)
         try:
             progressed = loop.step()
         except StepLimitExceeded as exc:
@@ -139,18 +136,14 @@ def _run(loop: ControlledLoop, model: Model[Any], state: Any) -> Failure | None:
                 continue
             reported.add(i)
             if not task.cancelled() and (error := task.exception()) is not None:
-                return Failure(
-                    "exception", f"task {task.get_name()!r} raised {error!r}", loop.steps
-                )
+                return Failure("exception", f"task {task.get_name()!r} raised {error!r}", loop.steps)
         if message := _check(model.invariant, state, "invariant"):
             return Failure("invariant", message, loop.steps)
         if not progressed:
             blocked = tuple(loop.describe_blocked())
             if blocked:
                 names = ", ".join(b.task for b in blocked)
-                return Failure(
-                    "deadlock", f"no task can run; blocked: {names}", loop.steps, blocked
-                )
+                return Failure("deadlock", f"no task can run; blocked: {names}", loop.steps, blocked)
             if message := _check(model.at_end, state, "at_end"):
                 return Failure("invariant", message, loop.steps)
             return None

@@ -175,9 +175,7 @@ class Replay(Strategy):
         return 0
 
 
-def make_strategy(
-    name: str, seed: int = 0, *, depth: int = 3, preemption_bound: int = 2
-) -> Strategy:
+def make_strategy(name: str, seed: int = 0, *, depth: int = 3, preemption_bound: int = 2) -> Strategy:
     if name == "random":
         return RandomWalk(seed)
     if name == "pct":

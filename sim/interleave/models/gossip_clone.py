@@ -78,8 +78,7 @@ def invariant(state: State) -> None:
         return
     for i, clone in enumerate(state.clones):
         assert clone.size() == state.published, (
-            f"clone {i} sees cluster_size {clone.size()}, "
-            f"the queue was updated to {state.published}"
+            f"clone {i} sees cluster_size {clone.size()}, the queue was updated to {state.published}"
         )
 
 

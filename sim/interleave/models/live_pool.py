@@ -167,9 +167,5 @@ def _health_tasks(state: State) -> dict:  # type: ignore[type-arg]
 
 
 EVICT = Model("live-pool-evict", _setup(ConnectionPool, 0.0), _evict_tasks, invariant)
-MUTANT = Model(
-    "live-pool-evict", _setup(NaiveEvictPool, 0.0), _evict_tasks, invariant, expect_bug=True
-)
-HEALTH = Model(
-    "live-pool-health", _setup(ConnectionPool, 1e9), _health_tasks, invariant, health_at_end
-)
+MUTANT = Model("live-pool-evict", _setup(NaiveEvictPool, 0.0), _evict_tasks, invariant, expect_bug=True)
+HEALTH = Model("live-pool-health", _setup(ConnectionPool, 1e9), _health_tasks, invariant, health_at_end)

@@ -85,8 +85,7 @@ async def reader(state: State) -> None:
 
 def invariant(state: State) -> None:
     assert state.max_reader_wait <= MAX_READER_WAIT, (
-        f"a reader waited {state.max_reader_wait} steps for the detector lock "
-        f"(bound {MAX_READER_WAIT})"
+        f"a reader waited {state.max_reader_wait} steps for the detector lock (bound {MAX_READER_WAIT})"
     )
     seqs = [seq for seq, _ in state.published]
     assert seqs == sorted(set(seqs)), f"stale status published: checks published in order {seqs}"
