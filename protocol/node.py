@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
@@ -144,6 +144,10 @@ class Node:
         self._detectors: dict[NodeId, PhiAccrualDetector] = {}
         self._seq = 0
         self._token = 0
+        # Gossip ticks run only while there is news: the tick grid (phase + k × interval) is
+        # kept, and ticks that would find the queue empty, and so do nothing, are not scheduled.
+        self._gossip_phase = 0.0
+        self._gossip_armed = False
         self._last_now = -math.inf
         self._queue = GossipQueue(self._retransmit_limit, self.cluster_size, update_size)
         self._sends: list[Send] = []
@@ -163,14 +167,33 @@ class Node:
         return list(self._live)
 
     # API calls ----------------------------------------------------------------------------
-    def start(self, now: float) -> Effects:
-        """Begin probing and gossiping as a cluster of one."""
+    def start(self, now: float, known: Iterable[Update] = ()) -> Effects:
+        """Begin probing and gossiping; `known` pre-fills the view with alive members.
+
+        With no `known` members the node is a cluster of one until it joins. `known` is for a
+        node restored from a saved member list, or a simulator building an already-formed
+        cluster: the records are installed as they are (shared, not copied), without
+        notifications or gossip, and the probe order is one shuffle of them.
+        """
         self._advance(now)
         if self.lifecycle is not Lifecycle.NEW:
             raise LocalProtocolError(
                 f"node {self.name!r}: start() called twice (it is {self.lifecycle.value})"
             )
+        members = [u for u in known if u.member != self.name]
+        for update in members:
+            if update.state is not ALIVE:
+                raise LocalProtocolError(
+                    f"node {self.name!r}: start(known=...) takes alive members, got {update!r}"
+                )
         self.lifecycle = Lifecycle.RUNNING
+        for update in members:
+            if update.member not in self._live_index:
+                self._live_index[update.member] = len(self._live)
+                self._live.append(update.member)
+            self._members[update.member] = update
+        self._probe_order = list(self._live)
+        self._rng.shuffle(self._probe_order)
         self._arm_periodic_timers(now)
         return self._flush()
 
@@ -397,9 +420,10 @@ class Node:
         self._learn(Update(SUSPECT, probe.target, held.incarnation, self.name), now)
 
     def _on_gossip_tick(self, now: float) -> None:
-        self._set_timer(now + self.config.gossip_interval_s, GossipTick())
         if not len(self._queue):
+            self._gossip_armed = False
             return
+        self._set_timer(now + self.config.gossip_interval_s, GossipTick())
         for dst in self._random_members(self.config.gossip_nodes, include_recently_dead=True, now=now):
             updates = self._piggyback()
             if not updates:
@@ -422,6 +446,8 @@ class Node:
 
     def _learn(self, news: Update, now: float) -> None:
         """Judge one piece of news by the precedence tables and apply the verdict."""
+        if self._members.get(news.member) is news:
+            return  # the very record we hold (the simulator shares decoded records): nothing new
         if news.member == self.name:
             if (
                 self.lifecycle is Lifecycle.RUNNING
@@ -524,16 +550,27 @@ class Node:
         cfg, rng = self.config, self._rng
         # Random stagger, as memberlist does, so nodes started together do not probe in lockstep.
         self._set_timer(now + rng.uniform(0, cfg.probe_interval_s), ProbeTick())
-        self._set_timer(now + rng.uniform(0, cfg.gossip_interval_s), GossipTick())
+        self._gossip_phase = now + rng.uniform(0, cfg.gossip_interval_s)
+        self._gossip_armed = True
+        self._set_timer(self._gossip_phase, GossipTick())
         self._set_timer(now + rng.uniform(0, cfg.push_pull_interval_s), PushPullTick())
         self._set_timer(now + cfg.reconnect_interval_s, ReconnectTick())
 
     def _flush(self) -> Effects:
+        if not self._gossip_armed and len(self._queue) and self.lifecycle is not Lifecycle.NEW:
+            self._arm_gossip()
         if not (self._sends or self._timers or self._events):
             return NO_EFFECTS
         effects = Effects(tuple(self._sends), tuple(self._timers), tuple(self._events))
         self._sends, self._timers, self._events = [], [], []
         return effects
+
+    def _arm_gossip(self) -> None:
+        """Schedule the next tick of the gossip grid strictly after now."""
+        interval = self.config.gossip_interval_s
+        ticks = math.floor((self._last_now - self._gossip_phase) / interval) + 1
+        self._gossip_armed = True
+        self._set_timer(self._gossip_phase + ticks * interval, GossipTick())
 
     def _send(self, dst: NodeId, message: Message) -> None:
         self._sends.append(Send(dst, message))

@@ -8,7 +8,8 @@ import pytest
 
 from live.pool import ConnectionPool, PoolClosed, PoolExhausted
 from sim.interleave import explore, replay
-from sim.interleave.models import live_pool
+
+from . import live_pool_model as live_pool
 
 
 class Fake:
@@ -118,3 +119,10 @@ def test_explorer_catches_a_pool_without_the_double_check() -> None:
     result = explore(live_pool.MUTANT, "random", budget=500, seed=0)
     assert result.found and "closed while in use" in str(result.failure)
     assert replay(live_pool.MUTANT, result.replay or "-").failure == result.failure
+
+
+def test_deeper_pct_and_dfs_find_the_live_pool_mutant() -> None:
+    """PCT at its default depth misses the mutant (both connections must be idle at a precise
+    step); at depth 5, and DFS with 3 preemptions, find it within 1000 schedules."""
+    assert explore(live_pool.MUTANT, "pct", 1000, seed=0, depth=5, shrink=False).found
+    assert explore(live_pool.MUTANT, "dfs", 1000, preemption_bound=3, shrink=False).found

@@ -1,8 +1,8 @@
 """Worked examples from the seed report, each in a buggy and a fixed form with its invariant.
 
 `EXAMPLES` maps an example name to its variants; variants whose `expect_bug` is true must be
-caught by the explorer, the others must survive it. `live-pool` runs the real
-`live.pool.ConnectionPool` (its ``mutant`` variant has the double-check removed).
+caught by the explorer, the others must survive it. The real `live.pool.ConnectionPool` runs
+under the same explorer in `tests/interleave/live_pool_model.py`: `sim` never imports `live`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from . import (
     conn_health,
     get_or_create,
     gossip_clone,
-    live_pool,
     partition_detector,
     pool_eviction,
     select_updates,
@@ -31,9 +30,4 @@ EXAMPLES: dict[str, dict[str, Model[Any]]] = {
         "fixed": partition_detector.FIXED,
     },
     "conn-health": {"buggy": conn_health.BUGGY, "fixed": conn_health.FIXED},
-    "live-pool": {
-        "mutant": live_pool.MUTANT,
-        "evict": live_pool.EVICT,
-        "health": live_pool.HEALTH,
-    },
 }

@@ -24,9 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from live.pool import ConnectionPool, PoolExhausted
-
-from ..loop import yield_point
-from ..model import Model
+from sim.interleave.loop import yield_point
+from sim.interleave.model import Model
 
 N = 2
 MAX_CONNECTIONS = 2
