@@ -11,11 +11,21 @@ read back from `trace.jsonl` with `reports.trace.read_trace`), and keeps:
 
 A verdict (`suspect`/`dead`) about a member is a false positive when the member is up, no fault
 affects it, and none has for `fp_grace_s` (news of a deserved suspicion can still be travelling
-when a fault ends). Self-entries (o == m) are ignored.
+when a fault ends). Self-entries (o == m) are ignored. Verdicts are counted once per observer
+that hears them (`suspect`, `dead`), once per accusation (`originated`: the observer is the
+accuser) and, as Lifeguard reports them, once per accusation made by a *healthy* accuser (up,
+unimpaired and clear for `fp_grace_s` itself): a slow node accusing everyone is a different
+failure from a lossy network fooling healthy nodes.
+
+Also kept: per crash, when each live observer first suspected / declared the crashed node dead
+(the dissemination curve, fraction informed vs time); the number of distinct membership views
+among up nodes at every sample (Rapid's Table 1); per-node send rates (Rapid's Table 2) from the
+`sent_by_node` counters of the `end` record over each node's own up-time.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +50,27 @@ class CrashEpisode:
     first_dead_t: float | None = None
     dead_everywhere_t: float | None = None
     restarted_t: float | None = None
+    observers: int = 0  # up nodes other than the crashed one, at the crash
+    suspect_by: dict[str, float] = field(default_factory=dict)  # observer -> first suspect at
+    dead_by: dict[str, float] = field(default_factory=dict)  # observer -> first dead at
+
+    def dissemination(self) -> dict[str, Any]:
+        """When each observer learned, relative to the first suspicion / first dead verdict."""
+
+        def offsets(by: dict[str, float], t0: float | None) -> list[float]:
+            return [] if t0 is None else sorted(round(t - t0, 6) for t in by.values())
+
+        out: dict[str, Any] = {"node": self.node, "observers": self.observers}
+        for name, by, t0 in (
+            ("suspect", self.suspect_by, self.first_suspect_t),
+            ("dead", self.dead_by, self.first_dead_t),
+        ):
+            times = offsets(by, t0)
+            out[f"{name}_informed_s"] = times
+            for q in (50, 99):
+                k = math.ceil(self.observers * q / 100)
+                out[f"{name}_t{q}_s"] = times[k - 1] if 0 < k <= len(times) else None
+        return out
 
     def as_metric(self) -> dict[str, Any]:
         def rel(t: float | None) -> float | None:
@@ -106,6 +137,11 @@ class MetricsAccumulator:
         self.samples: list[np.ndarray] = []
         self.sample_up: list[np.ndarray] = []
         self._next_sample = 0.0
+        self.sample_distinct: list[int] = []
+        self.fp_originated = {"suspect": 0, "dead": 0}
+        self.fp_healthy = {"suspect": 0, "dead": 0}
+        self.uptime_s: dict[str, float] = {}
+        self._up_since: dict[str, float] = {}
 
     # Indexing ---------------------------------------------------------------------------------
     def _idx(self, name: str) -> int:
@@ -120,9 +156,7 @@ class MetricsAccumulator:
                 B[:cap, :cap] = self.B
                 self.B = B
                 self.up = np.concatenate([self.up, np.zeros(new - cap, dtype=bool)])
-                self.col_alive = np.concatenate(
-                    [self.col_alive, np.zeros(new - cap, dtype=np.int64)]
-                )
+                self.col_alive = np.concatenate([self.col_alive, np.zeros(new - cap, dtype=np.int64)])
         return i
 
     # Feeding ------------------------------------------------------------------------------------
@@ -186,19 +220,25 @@ class MetricsAccumulator:
                 episode.first_suspect_t = t
             if event == "dead" and episode.first_dead_t is None:
                 episode.first_dead_t = t
+            by = episode.suspect_by if event == "suspect" else episode.dead_by
+            o = self.index.get(observer)
+            if observer not in by and o is not None and self.up[o]:
+                by[observer] = t
             return
         m = self.index.get(member)
         if m is None or not self.up[m] or t < self.warmup_s:
             return
-        if (
-            self.impairments.get(member, 0)
-            or t - self.clear_since.get(member, 0.0) < self.fp_grace_s
-        ):
+        if self.impairments.get(member, 0) or t - self.clear_since.get(member, 0.0) < self.fp_grace_s:
             return
         if event == "suspect":
             self.fp_suspect += 1
         else:
             self.fp_dead += 1
+        accuser = r.get("accuser")
+        if accuser == observer:
+            self.fp_originated[event] += 1
+            if self._healthy(t, accuser):
+                self.fp_healthy[event] += 1
         if len(self.fp_examples) < 20:
             self.fp_examples.append(
                 {
@@ -210,6 +250,15 @@ class MetricsAccumulator:
                 }
             )
 
+    def _healthy(self, t: float, name: str) -> bool:
+        i = self.index.get(name)
+        return (
+            i is not None
+            and bool(self.up[i])
+            and not self.impairments.get(name, 0)
+            and t - self.clear_since.get(name, 0.0) >= self.fp_grace_s
+        )
+
     def _host(self, t: float, r: dict[str, Any]) -> None:
         name = r["node"]
         i = self._idx(name)
@@ -220,7 +269,11 @@ class MetricsAccumulator:
         B, up = self.B, self.up
         n = len(self.names)
         if going_up:
-            if r["how"] != "restart-kept":
+            if r["how"] == "formed":
+                # Booted into an already-formed cluster: it knows every initial node alive.
+                B[i, :] = False
+                B[i, [self.index[m] for m in self.meta.get("nodes", ()) if m != name]] = True
+            elif r["how"] != "restart-kept":
                 B[i, :] = False  # a fresh process knows nobody yet
             col = B[:n, i] & up[:n]
             self.wrong += int((~B[:n, i] & up[:n]).sum()) - int(col.sum())
@@ -229,6 +282,7 @@ class MetricsAccumulator:
             self.col_alive[:n] += row
             self.wrong += int((row != up[:n]).sum()) - int(row[i] != up[i])
             self._n_up += 1
+            self._up_since[name] = t
             self.clear_since[name] = t
             episode = self.open_crash.pop(name, None)
             if episode is not None:
@@ -242,8 +296,11 @@ class MetricsAccumulator:
             col = B[:n, i] & up[:n]
             self.wrong += int(col.sum()) - int((~B[:n, i] & up[:n]).sum())
             self._n_up -= 1
+            since = self._up_since.pop(name, None)
+            if since is not None:
+                self.uptime_s[name] = self.uptime_s.get(name, 0.0) + t - since
             if r["how"] == "crash":
-                episode = CrashEpisode(name, t)
+                episode = CrashEpisode(name, t, observers=self._n_up)
                 self.open_crash[name] = episode
                 self.crashes.append(episode)
             self._open_interval(name, "down", t)
@@ -303,6 +360,41 @@ class MetricsAccumulator:
         self.sample_times.append(t)
         self.samples.append(self.B[:n, :n].sum(axis=1).astype(np.int32))
         self.sample_up.append(self.up[:n].copy())
+        self.sample_distinct.append(self.distinct_views())
+
+    def distinct_views(self) -> int:
+        """How many different membership views (members believed up, self included) the up
+        nodes hold right now; 1 means every live node agrees."""
+        n = len(self.names)
+        rows = np.flatnonzero(self.up[:n])
+        if rows.size == 0:
+            return 0
+        views = self.B[rows, :n].copy()
+        views[np.arange(rows.size), rows] = True
+        return int(np.unique(np.packbits(views, axis=1), axis=0).shape[0])
+
+    def load_per_node(self, end_t: float) -> dict[str, Any]:
+        """Mean / p99 / max over nodes of each node's send rate over its own up-time."""
+        sent = self.counters.get("sent_by_node")
+        if not sent:
+            return {"messages_per_s": None, "bytes_per_s": None}
+        uptime = dict(self.uptime_s)
+        for name, since in self._up_since.items():
+            uptime[name] = uptime.get(name, 0.0) + end_t - since
+        names = [name for name in sent if uptime.get(name, 0.0) > 0]
+        out: dict[str, Any] = {}
+        for key, col in (("messages_per_s", 0), ("bytes_per_s", 1)):
+            rates = np.array([sent[name][col] / uptime[name] for name in names], dtype=float)
+            out[key] = (
+                None
+                if rates.size == 0
+                else {
+                    "mean": round(float(rates.mean()), 6),
+                    "p99": round(float(np.percentile(rates, 99)), 6),
+                    "max": round(float(rates.max()), 6),
+                }
+            )
+        return out
 
     # Results ------------------------------------------------------------------------------------
     def stays_dead(self) -> list[str]:
@@ -329,6 +421,14 @@ class MetricsAccumulator:
                     "suspect": round(self.fp_suspect / node_hours, 6) if node_hours else None,
                     "dead": round(self.fp_dead / node_hours, 6) if node_hours else None,
                 },
+                "originated": dict(self.fp_originated),
+                "healthy_accusers": {
+                    **self.fp_healthy,
+                    "per_node_hour": {
+                        k: round(v / node_hours, 6) if node_hours else None
+                        for k, v in self.fp_healthy.items()
+                    },
+                },
                 "grace_s": self.fp_grace_s,
                 "examples": self.fp_examples,
             },
@@ -336,13 +436,24 @@ class MetricsAccumulator:
                 "messages_per_node_per_s": round(sent / node_seconds, 6),
                 "bytes_per_node_per_s": round(self.counters.get("bytes_sent", 0) / node_seconds, 6),
                 "messages_dropped": self.counters.get("messages_dropped", {}),
+                "per_node": self.load_per_node(end_t),
             },
-            "heal": [
-                None if h.converged_t is None else round(h.converged_t - h.t, 6) for h in self.heals
-            ],
-            "first_converged_s": None
-            if self.first_converged_t is None
-            else round(self.first_converged_t, 6),
+            "dissemination": [e.dissemination() for e in self.crashes],
+            "views": {
+                "t": [round(x, 6) for x in self.sample_times],
+                "distinct": list(self.sample_distinct),
+            },
+            # Bootstrap is a storm of distinct views by construction; count from warm-up on.
+            "max_distinct_views": max(
+                (
+                    d
+                    for t, d in zip(self.sample_times, self.sample_distinct, strict=True)
+                    if t >= self.warmup_s
+                ),
+                default=0,
+            ),
+            "heal": [None if h.converged_t is None else round(h.converged_t - h.t, 6) for h in self.heals],
+            "first_converged_s": None if self.first_converged_t is None else round(self.first_converged_t, 6),
             "converged_at_end": self.converged,
             "disagreeing_pairs_at_end": self.wrong,
             "stays_dead": self.stays_dead(),

@@ -17,7 +17,8 @@ Record kinds (fields after `t`, `kind`):
   `refuted`, `events_dropped`), member, incarnation, accuser - a notification `node` emitted
 - `send` (src, dst, msg, bytes, reliable), `deliver` (src, dst, msg), `drop` (src, dst, msg,
   reason: `partition` / `loss` / `down` / `unknown`) - per message, only if enabled
-- `end`: events, messages_sent, bytes_sent, messages_delivered, messages_dropped (last line)
+- `end`: events, messages_sent, bytes_sent, messages_delivered, messages_dropped, and
+  `sent_by_node` (node -> [messages, bytes] it sent over all its lives) (last line)
 """
 
 from __future__ import annotations

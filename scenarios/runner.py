@@ -7,6 +7,8 @@ stream from the runtime into the metrics accumulator and, when an output folder 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 import time
 from collections.abc import Callable
@@ -47,10 +49,7 @@ def fp_grace_s(scenario: Scenario) -> float:
     c = scenario.config
     n = scenario.cluster["nodes"]
     longest = (
-        c.suspicion_max_timeout_mult
-        * c.suspicion_mult
-        * max(1.0, math.log10(max(n, 1)))
-        * c.probe_interval_s
+        c.suspicion_max_timeout_mult * c.suspicion_mult * max(1.0, math.log10(max(n, 1))) * c.probe_interval_s
     )
     return longest + c.probe_interval_s
 
@@ -86,8 +85,14 @@ def run_scenario(
     out_dir: str | Path | None = None,
     progress: bool = False,
     on_progress: Callable[[float], None] | None = None,
+    command: str | None = None,
 ) -> Result:
-    """Run `scenario` in the simulator with `seed`; write files into `out_dir` if given."""
+    """Run `scenario` in the simulator with `seed`; write files into `out_dir` if given.
+
+    `command` is the command line that reproduces the run, shown in index.html (default:
+    `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
+    """
+    from protocol.driver import Driver
     from sim.rng import stream
     from sim.simulation import Simulation
 
@@ -112,6 +117,15 @@ def run_scenario(
             feed(record)
     else:
         sink = feed
+    # Every Driver ever built per node (a wiped restart builds a new one): their send counters,
+    # summed, are the per-node load (Rapid's Table 2) without per-message trace records.
+    drivers: dict[str, list[Driver]] = {}
+
+    def driver_factory(node: Any, transport: Any, clock: Any, on_event: Any) -> Driver:
+        driver = Driver(node, transport, clock, on_event)
+        drivers.setdefault(node.name, []).append(driver)
+        return driver
+
     try:
         net = scenario.network
         sim = Simulation(
@@ -128,6 +142,7 @@ def run_scenario(
             bandwidth_bytes_per_s=net["bandwidth_bytes_per_s"],
             full_decode=net["full_decode"],
             trace_messages=scenario.trace_messages,
+            driver_factory=driver_factory,
         )
         sink(
             {
@@ -149,16 +164,20 @@ def run_scenario(
         offset_max = scenario.clocks["offset_ms_max"] / 1000.0
         drift_max = scenario.clocks["drift_ppm_max"]
         window = scenario.cluster["join_window_s"]
+        formed = scenario.cluster["start"] == "formed"
         for i, name in enumerate(names):
             offset = offset_max * clock_rng.random()
             drift = drift_max * (2.0 * clock_rng.random() - 1.0)
             sim.add_host(name, offset_s=offset, drift_ppm=drift, track_timers=track)
-            # Seeds boot first, in order; the rest join at random instants across the window.
-            sim.at(
-                i * 1e-3 if name in join_seeds else window * boot_rng.random() + 1e-2,
-                sim.boot,
-                name,
-            )
+            if not formed:
+                # Seeds boot first, in order; the rest join at random instants across the window.
+                sim.at(
+                    i * 1e-3 if name in join_seeds else window * boot_rng.random() + 1e-2,
+                    sim.boot,
+                    name,
+                )
+        if formed:
+            sim.at(0.0, sim.boot_formed, names)
         Nemesis(scenario, sim, seed, join_seeds).schedule()
         bar = None
         if progress:
@@ -178,6 +197,13 @@ def run_scenario(
         if bar is not None:
             bar.close()
         counters = sim.counters()
+        counters["sent_by_node"] = {
+            name: [
+                sum(d.stats.messages_sent for d in drivers[name]),
+                sum(d.stats.bytes_sent for d in drivers[name]),
+            ]
+            for name in sorted(drivers, key=lambda n: (len(n), n))
+        }
         sink({"t": sim.now, "kind": "end", **counters})
     finally:
         if trace_file is not None:
@@ -198,16 +224,21 @@ def run_scenario(
             "nodes": scenario.cluster["nodes"],
             "preset": scenario.cluster["preset"],
             "duration_s": scenario.duration_s,
+            "config_overrides": dict(scenario.cluster["config"]),
+            "config": dataclasses.asdict(scenario.config),
+            "network": {"loss": scenario.network["loss"]},
+            "command": command or f"swimlab run {scenario.source} --seed {seed}",
         },
     )
     if out is not None:
         write_result(out / "result.json", result)
-        try:
-            from reports.plots import view_sizes
+        from reports.plots import view_series
 
-            view_sizes(
-                acc, out / "view_sizes.png", f"{scenario.name} (seed {seed}, N={len(names)})"
-            )
+        (out / "series.json").write_text(json.dumps(view_series(acc)) + "\n", encoding="utf-8")
+        try:
+            from reports.render import render_run
+
+            render_run(out)
         except ImportError:  # matplotlib missing: the run itself is still good
             pass
     return Result(scenario.name, seed, v, checks, metrics, out, result, acc)
