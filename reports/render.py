@@ -125,8 +125,10 @@ def render_sweep(folder: str | Path) -> Path:
     metrics = list(sweep.get("metrics") or DEFAULT_SWEEP_METRICS)
     base = sweep.get("base", {})
     config = base.get("config", {})
+    nodes = sweep["grid"].get("cluster.nodes")
+    n_text = f"{min(nodes)}–{max(nodes)}" if nodes else base.get("nodes", "?")
     title = (
-        f"{sweep['scenario']} · N={base.get('nodes', '?')} · seeds {sweep['seeds']} · "
+        f"{sweep['scenario']} · N={n_text} · seeds {sweep['seeds']} · "
         f"{config_label(base.get('preset'), base.get('config_overrides'))}"
     )
     points = sweep["points"]

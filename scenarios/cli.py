@@ -1,6 +1,9 @@
 """`swimlab`: the command line. It only parses; the work is `run_scenario` and friends.
 
     swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--quiet]
+    swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--executor local|dask://HOST:PORT]
+                  [--workers N] [--set KEY=VALUE ...] --out DIR
+    swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab list
     swimlab bench [--quick]
     swimlab races ...            (the interleaving explorer, sim.interleave.cli)
@@ -64,6 +67,58 @@ def _run(args: argparse.Namespace) -> int:
     return result.exit_code
 
 
+def _command_line(argv: Sequence[str]) -> str:
+    import shlex
+
+    return "swimlab " + " ".join(shlex.quote(a) for a in argv)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from .sweep import parse_grid, plan_sweep, run_sweep
+
+    try:
+        grid = parse_grid(args.grid or ())
+        plan = plan_sweep(args.scenario, grid or None, args.seeds, args.set or ())
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    points = len(plan.points())
+    if not args.quiet:
+        grid_text = ", ".join(f"{k}={v}" for k, v in plan.grid.items()) or "no grid"
+        print(f"sweep {plan.scenario}: {grid_text}; seeds {plan.seeds} -> {points} runs")
+    try:
+        outcome = run_sweep(
+            plan,
+            args.out,
+            executor=args.executor,
+            workers=args.workers,
+            progress=not args.quiet and sys.stderr.isatty(),
+            command=args.command_line,
+        )
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not args.quiet:
+        print(f"  {outcome.ran} ran, {outcome.reused} reused from {args.out}, {outcome.failed} failed")
+        for p in outcome.sweep["points"]:
+            if p["status"] != "ok":
+                print(f"  FAILED {p['params']} seed {p['seed']}: {p['error']}")
+        print(f"  -> {outcome.out_dir / 'index.html'}")
+    return outcome.exit_code
+
+
+def _report(args: argparse.Namespace) -> int:
+    from reports.render import ReportError, render
+
+    try:
+        index = render(args.folder)
+    except ReportError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(index)
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from .loader import library_names, load_scenario
 
@@ -101,17 +156,11 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    parser = argparse.ArgumentParser(
-        prog="swimlab", description="SWIM on a deterministic simulator."
-    )
+    parser = argparse.ArgumentParser(prog="swimlab", description="SWIM on a deterministic simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a scenario in the simulator")
-    run.add_argument(
-        "scenario", help="a library name (see `swimlab list`) or a path to a .toml file"
-    )
-    run.add_argument(
-        "--seed", type=int, default=None, help="run seed (default: the scenario's first seed)"
-    )
+    run.add_argument("scenario", help="a library name (see `swimlab list`) or a path to a .toml file")
+    run.add_argument("--seed", type=int, default=None, help="run seed (default: the scenario's first seed)")
     run.add_argument(
         "--out",
         default="runs",
@@ -125,6 +174,32 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     run.set_defaults(func=_run)
+    sweep = sub.add_parser("sweep", help="run a parameter grid x seeds on a local pool or Dask")
+    sweep.add_argument(
+        "scenario", help="a library name or a .toml path (its [sweep] table is the default grid)"
+    )
+    sweep.add_argument(
+        "--grid",
+        action="append",
+        metavar="KEY=V1,V2,...",
+        help="a swept key and its values (repeatable); replaces the file's [sweep] grid",
+    )
+    sweep.add_argument("--seeds", type=int, default=None, help="seeds 1..K per point (default: the file's)")
+    sweep.add_argument(
+        "--executor",
+        default="local",
+        help="local (a process pool, the default) or dask://HOST:PORT (a Dask scheduler)",
+    )
+    sweep.add_argument("--workers", type=int, default=None, help="local pool size (default: cores)")
+    sweep.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a scenario value before the grid"
+    )
+    sweep.add_argument("--out", required=True, help="the sweep folder; an existing one is resumed")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
+    sweep.set_defaults(func=_sweep)
+    report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")
+    report.add_argument("folder", help="a run folder (result.json) or a sweep folder (sweep.json)")
+    report.set_defaults(func=_report)
     lst = sub.add_parser("list", help="show the scenario library")
     lst.set_defaults(func=_list)
     bench = sub.add_parser("bench", help="simulator speed and memory benchmark")
@@ -150,6 +225,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
         return int(races_cli.run(args))
     args = parser.parse_args(argv)
+    args.command_line = _command_line(argv)
     return int(args.func(args))
 
 

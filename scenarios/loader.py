@@ -8,6 +8,7 @@ is not TOML is taken as a string, so `cluster.preset=local` works too).
 
 from __future__ import annotations
 
+import copy
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ class Scenario:
     faults: list[dict[str, Any]]
     config: Config
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    sweep: dict[str, Any] = field(default_factory=dict)
 
     @property
     def nodes(self) -> list[str]:
@@ -143,14 +145,10 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
     except (ConfigError, TypeError) as exc:
         raise ScenarioError(source, "cluster.config", "valid protocol config", str(exc)) from None
     network = validate_table(source, "network", top["network"], schema.NETWORK)
-    network["latency"] = validate_table(
-        source, "network.latency", network["latency"], schema.LATENCY
-    )
+    network["latency"] = validate_table(source, "network.latency", network["latency"], schema.LATENCY)
     lat = network["latency"]
     if lat["low_ms"] > lat["high_ms"]:
-        raise ScenarioError(
-            source, "network.latency.low_ms", f"<= high_ms ({lat['high_ms']})", lat["low_ms"]
-        )
+        raise ScenarioError(source, "network.latency.low_ms", f"<= high_ms ({lat['high_ms']})", lat["low_ms"])
     clocks = validate_table(source, "clocks", top["clocks"], schema.CLOCKS)
     trace = validate_table(source, "trace", top["trace"], schema.TRACE)
     if trace["messages"] not in (True, False, "auto"):
@@ -165,6 +163,7 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
         _validate_fault(source, f"faults.{i}", f, names, n, duration, top_level=True)
         for i, f in enumerate(top["faults"])
     ]
+    sweep = _validate_sweep(source, top["sweep"], raw) if top["sweep"] else {}
     return Scenario(
         name=top["name"] or default_name,
         description=top["description"],
@@ -180,7 +179,58 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
         faults=faults,
         config=config,
         raw=dict(raw),
+        sweep=sweep,
     )
+
+
+def _validate_sweep(source: str, raw_sweep: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The `[sweep]` table. Every grid value and variant is applied to the scenario and the
+    result validated, so a bad value fails now, naming the sweep key, not mid-sweep."""
+    from reports.summary import SUMMARY_METRICS
+
+    sweep = validate_table(source, "sweep", raw_sweep, schema.SWEEP)
+    variants: dict[str, dict[str, Any]] = {}
+    for name, changes in sweep["variants"].items():
+        path = f"sweep.variants.{name}"
+        if not isinstance(changes, Mapping):
+            raise ScenarioError(source, path, 'a table of "dotted.key" = value', changes)
+        for key, value in changes.items():
+            check_override(source, f"{path}.{key}", raw, key, value)
+        variants[name] = dict(changes)
+    grid: dict[str, list[Any]] = {}
+    for key, values in sweep["grid"].items():
+        path = f"sweep.grid.{key}"
+        if not isinstance(values, list) or not values:
+            raise ScenarioError(
+                source, path, 'a non-empty array of values (quote dotted keys: "a.b" = [...])', values
+            )
+        for i, value in enumerate(values):
+            if key == "variant":
+                if value not in variants:
+                    raise ScenarioError(
+                        source, f"{path}.{i}", f"a name in [sweep.variants] ({', '.join(variants)})", value
+                    )
+            else:
+                check_override(source, f"{path}.{i}", raw, key, value)
+        grid[key] = list(values)
+    if sweep["x"] and sweep["x"] not in grid:
+        raise ScenarioError(source, "sweep.x", f"a key of sweep.grid ({', '.join(grid)})", sweep["x"])
+    for i, metric in enumerate(sweep["metrics"]):
+        if metric not in SUMMARY_METRICS:
+            raise ScenarioError(source, f"sweep.metrics.{i}", f"one of {', '.join(SUMMARY_METRICS)}", metric)
+    return {**sweep, "grid": grid, "variants": variants}
+
+
+def check_override(source: str, path: str, raw: Mapping[str, Any], key: str, value: Any) -> None:
+    """Raise `ScenarioError` at `path` unless setting dotted `key` to `value` leaves `raw` valid."""
+    trial = copy.deepcopy({k: v for k, v in raw.items() if k != "sweep"})
+    try:
+        apply_override(trial, key.split("."), value)
+        validate(trial, source)
+    except ScenarioError as exc:
+        raise ScenarioError(
+            source, path, f"a value that keeps the scenario valid ({exc.path}: {exc.expected})", value
+        ) from None
 
 
 def _validate_checks(source: str, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -208,9 +258,7 @@ def _validate_fault(
         raise ScenarioError(source, path, "a table", raw)
     op = raw.get("op")
     if op not in schema.FAULT_OPS:
-        raise ScenarioError(
-            source, f"{path}.op", "one of " + ", ".join(sorted(schema.FAULT_OPS)), op
-        )
+        raise ScenarioError(source, f"{path}.op", "one of " + ", ".join(sorted(schema.FAULT_OPS)), op)
     spec: dict[str, schema.Field] = {"op": schema.F("str", required=True), **schema.FAULT_OPS[op]}
     if top_level:
         spec["at_s"] = schema.F(
@@ -238,13 +286,9 @@ def _validate_fault(
     for gi, group in enumerate(fault.get("groups") or ()):
         for j, name in enumerate(group):
             if name not in names:
-                raise ScenarioError(
-                    source, f"{path}.groups.{gi}.{j}", f"a node name n0..n{n - 1}", name
-                )
+                raise ScenarioError(source, f"{path}.groups.{gi}.{j}", f"a node name n0..n{n - 1}", name)
     if op == "partition" and fault["shape"] == "groups" and not fault["groups"]:
-        raise ScenarioError(
-            source, f"{path}.groups", 'an array of node-name arrays (shape = "groups")', None
-        )
+        raise ScenarioError(source, f"{path}.groups", 'an array of node-name arrays (shape = "groups")', None)
     if op == "clock" and fault["step_s"] == 0 and fault["drift_ppm"] is None:
         raise ScenarioError(source, path, "step_s > 0 or drift_ppm", dict(raw))
     if op == "flip_flop":
@@ -256,9 +300,7 @@ def _validate_fault(
                 "one of " + ", ".join(schema.TOGGLEABLE),
                 inner.get("op"),
             )
-        fault["fault"] = _validate_fault(
-            source, f"{path}.fault", inner, names, n, duration, top_level=False
-        )
+        fault["fault"] = _validate_fault(source, f"{path}.fault", inner, names, n, duration, top_level=False)
         if fault["fault"].get("duration_s") is not None:
             raise ScenarioError(
                 source,

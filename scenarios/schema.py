@@ -71,6 +71,15 @@ TOP = {
     "trace": F("table", {}),
     "checks": F("table", {}),
     "faults": F("list[table]", []),
+    "sweep": F("table", {}),
+}
+
+SWEEP = {
+    "grid": F("table", {}),  # "dotted.key" = [values...]; a `variant` key names [sweep.variants]
+    "seeds": F("int", 3, bound=_ge(1)),  # seeds 1..K per grid point
+    "variants": F("table", {}),  # name = { "dotted.key" = value, ... }: several keys as one
+    "x": F("str", ""),  # the grid key on the x axis of the sweep plots (default: first numeric)
+    "metrics": F("list[str]", []),  # names from reports.summary.SUMMARY_METRICS to plot
 }
 
 CLUSTER = {
@@ -78,6 +87,7 @@ CLUSTER = {
     "preset": F("str", "lan", choices=tuple(sorted(PRESETS))),
     "seeds": F("int", 1, bound=_ge(1)),
     "join_window_s": F("float", 1.0, bound=_ge(0)),
+    "start": F("str", "join", choices=("join", "formed")),
     "config": F("table", {}),
 }
 
@@ -231,9 +241,7 @@ def _type_ok(kind: str, v: Any) -> bool:
     if kind == "list[str]":
         return isinstance(v, list) and all(isinstance(x, str) for x in v)
     if kind == "list[int]":
-        return isinstance(v, list) and all(
-            isinstance(x, int) and not isinstance(x, bool) for x in v
-        )
+        return isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
     if kind == "list[table]":
         return isinstance(v, list) and all(isinstance(x, Mapping) for x in v)
     if kind == "list[list[str]]":
@@ -281,9 +289,7 @@ def validate_table(source: str, prefix: str, raw: Any, spec: Mapping[str, Field]
         if field.kind == "float":
             value = float(value)
         if field.choices and value not in field.choices:
-            raise ScenarioError(
-                source, path, "one of " + ", ".join(map(repr, field.choices)), value
-            )
+            raise ScenarioError(source, path, "one of " + ", ".join(map(repr, field.choices)), value)
         if field.check is not None and not field.check(value):
             raise ScenarioError(source, path, field.expected, value)
         out[key] = value

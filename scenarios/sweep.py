@@ -1,0 +1,352 @@
+"""The sweep engine: a grid of scenario parameters x seeds, each point a separate simulation, run on
+a `concurrent.futures` executor - a local process pool by default, a Dask distributed cluster when
+given `dask://HOST:PORT`, or any `Executor` a caller passes.
+
+A sweep folder holds `points/<id>.json` (one per finished point, written as it finishes, with
+its wall time), `sweep.json` (every planned point's params, seed, status, summary and metrics,
+in plan order, with nothing machine- or time-dependent, so the same plan and seeds give the same
+bytes on any executor) and the figures + `index.html` from `reports.render`. Running a sweep
+again on the same folder resumes it: points already finished `ok` with the same params and seed
+are read back, not redone; failed points are retried. A point that raises is recorded with its
+error and does not stop the sweep.
+
+`plan_sweep` reads the grid from the scenario's `[sweep]` table (see scenarios/README.md) or from
+`--grid key=v1,v2` arguments; `run_sweep` runs it; `run_point` is the picklable unit of work.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import copy
+import hashlib
+import itertools
+import json
+import os
+import time
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reports.summary import summarize
+
+from .loader import apply_override, check_override, parse_override, resolve, validate
+from .schema import ScenarioError
+
+SWEEP_SCHEMA_VERSION = 1
+DASK_PREFIX = "dask://"
+
+
+class PointFailed(RuntimeError):
+    """A point raised; the message names the original exception. Every exception crossing a
+    process (or Dask) boundary must pickle, and e.g. `ScenarioError(source, path, ...)` does not:
+    unpickling it would break the whole pool, so workers send this instead."""
+
+
+@dataclass(frozen=True)
+class Point:
+    index: int
+    params: dict[str, Any]
+    seed: int
+    changes: tuple[tuple[str, Any], ...]  # (dotted key, value) applied to the scenario
+
+    @property
+    def id(self) -> str:
+        # Content-addressed so a resumed sweep recognises a point even if the grid was reordered.
+        digest = hashlib.sha1(json.dumps(self.params, sort_keys=True).encode()).hexdigest()[:8]
+        return f"{digest}-s{self.seed}"
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    scenario: str
+    source: str
+    text: str  # the scenario file's TOML, shipped to workers (they may not share our disk)
+    overrides: tuple[str, ...]  # --set arguments, applied before the grid
+    grid: dict[str, list[Any]]
+    variants: dict[str, dict[str, Any]]
+    seeds: list[int]
+    description: str = ""
+    x: str = ""
+    metrics: list[str] = field(default_factory=list)
+    base: dict[str, Any] = field(default_factory=dict)
+
+    def points(self) -> list[Point]:
+        keys = list(self.grid)
+        out = []
+        combos = itertools.product(*(self.grid[k] for k in keys)) if keys else [()]
+        for index, combo in enumerate(combos):
+            params = dict(zip(keys, combo, strict=True))
+            changes: list[tuple[str, Any]] = []
+            for key, value in params.items():
+                if key == "variant":
+                    changes.extend(self.variants[value].items())
+                else:
+                    changes.append((key, value))
+            for seed in self.seeds:
+                out.append(Point(index, params, seed, tuple(changes)))
+        return out
+
+    def command(self, out_dir: str | Path) -> str:
+        parts = ["swimlab", "sweep", self.source]
+        parts += [f"--set {o}" for o in self.overrides]
+        for key, values in self.grid.items():
+            parts.append(f"--grid {key}=" + ",".join(_literal(v) for v in values))
+        parts += [f"--seeds {len(self.seeds)}", f"--out {out_dir}"]
+        return " ".join(parts)
+
+
+def _literal(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def parse_grid(args: Iterable[str]) -> dict[str, list[Any]]:
+    """`["cluster.nodes=16,32", "network.loss=0,0.1"]` -> `{"cluster.nodes": [16, 32], ...}`;
+    values are TOML literals, a bare word is a string."""
+    grid: dict[str, list[Any]] = {}
+    for arg in args:
+        key, sep, values = arg.partition("=")
+        if not sep or not key.strip() or not values.strip():
+            raise ScenarioError("--grid", arg, "KEY=V1,V2,... with a dotted key", arg)
+        grid[key.strip()] = [parse_override(f"v={v}")[1] for v in values.split(",")]
+    return grid
+
+
+def plan_sweep(
+    name_or_path: str,
+    grid: Mapping[str, list[Any]] | None = None,
+    seeds: int | None = None,
+    overrides: Sequence[str] = (),
+) -> SweepPlan:
+    """The sweep of a scenario: its `[sweep]` table, with `grid` (if given) replacing the file's
+    grid and `seeds` its seed count. Every value is validated now."""
+    source, text = resolve(name_or_path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(source, "", "valid TOML", str(exc)) from None
+    for override in overrides:
+        keys, value = parse_override(override)
+        apply_override(raw, keys, value)
+    scenario = validate(raw, source, default_name=Path(source).stem)
+    sweep = scenario.sweep or {"grid": {}, "variants": {}, "seeds": 3, "x": "", "metrics": []}
+    variants = sweep["variants"]
+    if grid:
+        for key, values in grid.items():
+            for i, value in enumerate(values):
+                if key == "variant":
+                    if value not in variants:
+                        raise ScenarioError(
+                            "--grid",
+                            f"variant.{i}",
+                            f"a name in [sweep.variants] ({', '.join(variants)})",
+                            value,
+                        )
+                else:
+                    check_override(source, f"--grid {key}.{i}", raw, key, value)
+    final_grid = dict(grid) if grid else dict(sweep["grid"])
+    x = sweep["x"] if sweep["x"] in final_grid else ""
+    count = seeds if seeds is not None else sweep["seeds"]
+    if count < 1:
+        raise ScenarioError("--seeds", "", "an integer >= 1", count)
+    return SweepPlan(
+        scenario=scenario.name,
+        source=source,
+        text=text,
+        overrides=tuple(overrides),
+        grid=final_grid,
+        variants=variants,
+        seeds=list(range(1, count + 1)),
+        description=scenario.description,
+        x=x,
+        metrics=list(sweep["metrics"]),
+        base={
+            "nodes": scenario.cluster["nodes"],
+            "preset": scenario.cluster["preset"],
+            "config_overrides": dict(scenario.cluster["config"]),
+            "config": _config_dict(scenario.config),
+            "network": {"loss": scenario.network["loss"]},
+        },
+    )
+
+
+def _config_dict(config: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return dataclasses.asdict(config)
+
+
+def run_point(
+    source: str,
+    text: str,
+    overrides: Sequence[str],
+    changes: Sequence[tuple[str, Any]],
+    seed: int,
+) -> dict[str, Any]:
+    """One simulation of one grid point (picklable: plain arguments, a module-level function).
+
+    Returns the point's verdict, checks, metrics (without the wall time, which depends on the
+    machine), summary and wall time."""
+    from .runner import run_scenario
+
+    try:
+        raw = tomllib.loads(text)
+        for override in overrides:
+            keys, value = parse_override(override)
+            apply_override(raw, keys, value)
+        raw.pop("sweep", None)  # validated at plan time; per point it would cost N validations
+        for key, value in changes:
+            apply_override(raw, key.split("."), copy.deepcopy(value))
+        scenario = validate(raw, source, default_name=Path(source).stem)
+        result = run_scenario(scenario, seed)
+    except Exception as exc:
+        raise PointFailed(f"{type(exc).__name__}: {exc}") from None
+    metrics = {k: v for k, v in result.metrics.items() if k != "wall_s"}
+    return {
+        "verdict": result.verdict,
+        "checks": [c.as_dict() for c in result.checks],
+        "summary": summarize(result.result),
+        "metrics": metrics,
+        "wall_s": result.metrics["wall_s"],
+    }
+
+
+@dataclass
+class SweepOutcome:
+    out_dir: Path
+    sweep: dict[str, Any]
+    ran: int
+    reused: int
+    failed: int
+
+    @property
+    def exit_code(self) -> int:
+        return 2 if self.failed else 0
+
+
+def _load_done(points_dir: Path) -> dict[str, dict[str, Any]]:
+    done = {}
+    for path in sorted(points_dir.glob("*.json")):
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            continue  # a point cut off mid-write: run it again
+        if record.get("status") == "ok":
+            done[path.stem] = record
+    return done
+
+
+def _executor(spec: str | cf.Executor | None, workers: int | None) -> tuple[cf.Executor, Any]:
+    """(executor, closer) for "local", None, "dask://HOST:PORT" or an Executor instance."""
+    if isinstance(spec, cf.Executor):
+        return spec, None
+    if spec is None or spec == "local":
+        return cf.ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1), None
+    if spec.startswith(DASK_PREFIX):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise ScenarioError(
+                "--executor", "", "dask[distributed] installed (pip install 'swimlab[dask]')", spec
+            ) from None
+        client = Client(spec[len(DASK_PREFIX) :])
+        return client.get_executor(), client
+    raise ScenarioError("--executor", "", f"local or {DASK_PREFIX}HOST:PORT", spec)
+
+
+def run_sweep(
+    plan: SweepPlan,
+    out_dir: str | Path,
+    executor: str | cf.Executor | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+    command: str | None = None,
+    render: bool = True,
+) -> SweepOutcome:
+    """Run every point of `plan` not already finished in `out_dir`; write sweep.json and
+    (if `render`) the sweep's figures and index.html."""
+    out = Path(out_dir)
+    points_dir = out / "points"
+    points_dir.mkdir(parents=True, exist_ok=True)
+    planned = plan.points()
+    done = _load_done(points_dir)
+    records: dict[str, dict[str, Any]] = {}
+    todo = []
+    for point in planned:
+        previous = done.get(point.id)
+        if previous is not None and previous["params"] == point.params and previous["seed"] == point.seed:
+            records[point.id] = previous
+        else:
+            todo.append(point)
+    reused = len(records)
+    bar = None
+    if progress and todo:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(todo), unit="point", desc=f"sweep {plan.scenario}")
+    if todo:
+        pool, closer = _executor(executor, workers)
+        try:
+            futures = {
+                pool.submit(run_point, plan.source, plan.text, plan.overrides, p.changes, p.seed): p
+                for p in todo
+            }
+            for future in cf.as_completed(futures):
+                point = futures[future]
+                record: dict[str, Any] = {"id": point.id, "params": point.params, "seed": point.seed}
+                try:
+                    outcome = future.result()
+                except PointFailed as exc:  # a point's failure is data, not the sweep's end
+                    record.update(status="error", error=str(exc))
+                except Exception as exc:  # the worker itself died, or Dask lost it
+                    record.update(status="error", error=f"{type(exc).__name__}: {exc}")
+                else:
+                    record.update(status="ok", error=None, **outcome)
+                record["finished_at"] = time.time()
+                (points_dir / f"{point.id}.json").write_text(json.dumps(record) + "\n", encoding="utf-8")
+                records[point.id] = record
+                if bar is not None:
+                    bar.update(1)
+        finally:
+            if bar is not None:
+                bar.close()
+            if closer is not None:
+                closer.close()
+            elif not isinstance(executor, cf.Executor):
+                pool.shutdown()
+    sweep = {
+        "schema_version": SWEEP_SCHEMA_VERSION,
+        "scenario": plan.scenario,
+        "source": plan.source,
+        "description": plan.description,
+        "command": command or plan.command(out),
+        "overrides": list(plan.overrides),
+        "grid": plan.grid,
+        "variants": plan.variants,
+        "seeds": plan.seeds,
+        "x": plan.x,
+        "metrics": plan.metrics,
+        "base": plan.base,
+        "points": [_public(records[p.id]) for p in planned],
+    }
+    (out / "sweep.json").write_text(json.dumps(sweep, indent=1) + "\n", encoding="utf-8")
+    if render:
+        try:
+            from reports.render import render_sweep
+
+            render_sweep(out)
+        except ImportError:  # matplotlib missing: sweep.json is still the result
+            pass
+    failed = sum(1 for p in sweep["points"] if p["status"] != "ok")
+    return SweepOutcome(out, sweep, ran=len(todo), reused=reused, failed=failed)
+
+
+_MACHINE_DEPENDENT = ("wall_s", "finished_at")
+
+
+def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A point as sweep.json keeps it: without wall time or timestamps, so any executor on any
+    machine writes the same bytes for the same plan."""
+    keys = ("id", "params", "seed", "status", "error", "verdict", "checks", "summary", "metrics")
+    return {k: record.get(k) for k in keys if k not in _MACHINE_DEPENDENT}
