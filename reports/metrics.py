@@ -369,9 +369,12 @@ class MetricsAccumulator:
         rows = np.flatnonzero(self.up[:n])
         if rows.size == 0:
             return 0
+        if self.wrong == 0:
+            return 1  # every live node holds the truth
         views = self.B[rows, :n].copy()
         views[np.arange(rows.size), rows] = True
-        return int(np.unique(np.packbits(views, axis=1), axis=0).shape[0])
+        # Hashing packed rows is O(N²/8); np.unique(axis=0) sorts rows and cost 30 ms at N=1000.
+        return len({row.tobytes() for row in np.packbits(views, axis=1)})
 
     def load_per_node(self, end_t: float) -> dict[str, Any]:
         """Mean / p99 / max over nodes of each node's send rate over its own up-time."""

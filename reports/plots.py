@@ -315,6 +315,8 @@ def sweep_curve(
         data["overlay"] = overlay(ax, sorted(set(all_x)))
     if logy:
         ax.set_yscale("symlog", linthresh=1e-2)
+    if x_key == "cluster.nodes" and _numeric(all_x) and min(all_x) > 0:
+        ax.set_xscale("log", base=2)  # sizes double from point to point
     ax.set_xlabel(x_key)
     ax.set_ylabel(ylabel or metric)
     ax.set_title(title, fontsize="medium")
@@ -341,6 +343,18 @@ def swim_fp_overlay(
         )
         ax.legend(fontsize="small")
         return {"loss": grid.tolist(), "per_node_hour": ys}
+
+    return draw
+
+
+def swim_detection_overlay() -> Callable[[Axes, list[float]], dict[str, Any]]:
+    """SWIM's expected first detection, e/(e-1) protocol periods, flat in N."""
+
+    def draw(ax: Axes, xs: list[float]) -> dict[str, Any]:
+        y = theory.swim_expected_detection_periods()
+        ax.axhline(y, color="black", linestyle="--", label=f"SWIM: T'·e/(e−1) = {y:.3f} periods")
+        ax.legend(fontsize="small")
+        return {"periods": y}
 
     return draw
 

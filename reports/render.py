@@ -142,6 +142,8 @@ def render_sweep(folder: str | Path) -> Path:
                 overlay = plots.swim_fp_overlay(
                     int(config.get("indirect_checks", 3)), float(config.get("probe_interval_s", 1.0))
                 )
+            elif metric == "first_suspect_periods":
+                overlay = plots.swim_detection_overlay()
             elif metric == "dissemination_t99_s" and x in ("cluster.nodes", "network.loss"):
                 overlay = plots.serf_overlay(
                     int(config.get("gossip_nodes", 3)),
