@@ -53,8 +53,7 @@ def main() -> None:
         pack_us = median_us_per_op(lambda r=raw: msgpack.packb(r), number)
         unpack_us = median_us_per_op(lambda d=data: msgpack.unpackb(d), number)
         print(
-            f"{name:<24}{len(data):>7}{encode_us:>11.2f}{decode_us:>11.2f}"
-            f"{pack_us:>15.2f}{unpack_us:>17.2f}"
+            f"{name:<24}{len(data):>7}{encode_us:>11.2f}{decode_us:>11.2f}{pack_us:>15.2f}{unpack_us:>17.2f}"
         )
 
 

@@ -15,9 +15,7 @@ from protocol.messages import MemberState, Update
 
 def estimated_size(update: Update) -> int:
     # Close to the codec's shape: a few fixed bytes plus two names and a varint incarnation.
-    return (
-        4 + len(update.member) + len(update.origin) + max(1, update.incarnation.bit_length() // 7)
-    )
+    return 4 + len(update.member) + len(update.origin) + max(1, update.incarnation.bit_length() // 7)
 
 
 def run(n_updates: int, n_selects: int, max_updates: int, budget: int, seed: int = 1) -> None:

@@ -14,7 +14,7 @@ from .codec import decode, encode
 from .effects import Effects
 from .errors import RemoteProtocolError
 from .events import Event
-from .messages import Message, NodeId, PushPull
+from .messages import Message, NodeId, PushPull, Update
 from .node import Node
 from .timers import Timer
 from .transport import Clock, Transport
@@ -50,8 +50,11 @@ class Driver:
         self.datagram_budget = node.config.packet_budget_bytes
 
     # Inputs -------------------------------------------------------------------------------
-    def start(self) -> None:
-        self.apply(self.node.start(self.clock.now()))
+    def start(self, known: Iterable[Update] = ()) -> None:
+        self.apply(self.node.start(self.clock.now(), known))
+
+    def resume(self) -> None:
+        self.apply(self.node.resume(self.clock.now()))
 
     def join(self, seeds: Iterable[NodeId]) -> None:
         self.apply(self.node.join(tuple(seeds), self.clock.now()))

@@ -449,11 +449,16 @@ class Node:
         if self._members.get(news.member) is news:
             return  # the very record we hold (the simulator shares decoded records): nothing new
         if news.member == self.name:
-            if (
-                self.lifecycle is Lifecycle.RUNNING
-                and judge_about_self(self.incarnation, news) is Verdict.REFUTE
-            ):
+            if self.lifecycle is not Lifecycle.RUNNING:
+                return
+            if judge_about_self(self.incarnation, news) is Verdict.REFUTE:
                 self._refute(news)
+            elif news.state is not ALIVE and news.incarnation < self.incarnation:
+                # A stale accusation: its author missed our refutation, which may have spent
+                # its retransmissions elsewhere. Queue our alive record again (same
+                # incarnation) so the next message to anyone, the accuser's buddy-ping ack
+                # included, carries it. Not in memberlist; found by the cluster state machine.
+                self._queue.enqueue(self._members[self.name])
             return
         held = self._members.get(news.member)
         verdict = judge_about_others(held, news)

@@ -49,9 +49,7 @@ def all_crashed_detected_within(m: Metrics, limit_s: float) -> tuple[bool | None
     episodes = [e for e in m["detection"] if e["restarted_s"] is None or e["restarted_s"] > limit_s]
     if not episodes:
         return None, "no crash stayed down long enough to judge"
-    late = [
-        e for e in episodes if e["dead_everywhere_s"] is None or e["dead_everywhere_s"] > limit_s
-    ]
+    late = [e for e in episodes if e["dead_everywhere_s"] is None or e["dead_everywhere_s"] > limit_s]
     worst = max(
         (e["dead_everywhere_s"] for e in episodes if e["dead_everywhere_s"] is not None),
         default=None,

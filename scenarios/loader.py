@@ -97,10 +97,7 @@ def parse_override(text: str) -> tuple[list[str], Any]:
 def apply_override(raw: dict[str, Any], keys: list[str], value: Any) -> None:
     node: Any = raw
     for i, key in enumerate(keys[:-1]):
-        if isinstance(node, list):
-            node = node[_list_index(node, keys, i)]
-        else:
-            node = node.setdefault(key, {})
+        node = node[_list_index(node, keys, i)] if isinstance(node, list) else node.setdefault(key, {})
     last = keys[-1]
     if isinstance(node, list):
         node[_list_index(node, keys, len(keys) - 1)] = value

@@ -25,9 +25,7 @@ def _stream(seed: int, *parts: object) -> random.Random:
 
 
 class Nemesis:
-    def __init__(
-        self, scenario: Scenario, runtime: Any, seed: int, join_seeds: tuple[str, ...]
-    ) -> None:
+    def __init__(self, scenario: Scenario, runtime: Any, seed: int, join_seeds: tuple[str, ...]) -> None:
         self.scenario = scenario
         self.rt = runtime
         self.seed = seed
@@ -45,9 +43,7 @@ class Nemesis:
     def _down(self) -> list[str]:
         return [name for name, host in self.rt.hosts.items() if not host.up]
 
-    def _select(
-        self, fault: dict[str, Any], rng: random.Random, pool: list[str] | None = None
-    ) -> list[str]:
+    def _select(self, fault: dict[str, Any], rng: random.Random, pool: list[str] | None = None) -> list[str]:
         if fault.get("nodes") is not None:
             return list(fault["nodes"])
         pool = self._up() if pool is None else pool
@@ -85,8 +81,7 @@ class Nemesis:
         params = {
             k: v
             for k, v in fault.items()
-            if k
-            not in ("op", "at_s", "nodes", "count", "fraction", "include_seeds", "groups", "fault")
+            if k not in ("op", "at_s", "nodes", "count", "fraction", "include_seeds", "groups", "fault")
         }
         if op == "restart":
             names = names or self._select(fault, rng, self._down())
@@ -192,9 +187,7 @@ class Nemesis:
     def _churn(self, index: int, fault: dict[str, Any], rng: random.Random) -> None:
         """Independent Poisson processes of joins, graceful leaves and crashes."""
         end = self.rt.now + fault["duration_s"]
-        self.rt.fault(
-            "churn", nodes=[], **{k: v for k, v in fault.items() if k not in ("op", "at_s")}
-        )
+        self.rt.fault("churn", nodes=[], **{k: v for k, v in fault.items() if k not in ("op", "at_s")})
         actions: list[tuple[float, Callable[[], None]]] = [
             (fault["join_rate_per_s"], self._join_new),
             (fault["leave_rate_per_s"], lambda: self._random_up(rng, self.rt.leave)),
@@ -204,9 +197,7 @@ class Nemesis:
             if rate > 0:
                 self._poisson(rng, rate, end, action)
 
-    def _poisson(
-        self, rng: random.Random, rate: float, end: float, action: Callable[[], None]
-    ) -> None:
+    def _poisson(self, rng: random.Random, rate: float, end: float, action: Callable[[], None]) -> None:
         t = self.rt.now + rng.expovariate(rate)
         if t < end:
 

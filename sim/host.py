@@ -63,9 +63,7 @@ class Host:
         self.slow_s = 0.0
         self.lives = 0  # how many Node objects this host has run (wiped restarts make new ones)
         self.backlog: list[tuple[Any, ...]] = []
-        self.clock = SimClock(
-            kernel, self._fire_timer, self._epoch, offset_s, drift_ppm, track_timers
-        )
+        self.clock = SimClock(kernel, self._fire_timer, self._epoch, offset_s, drift_ppm, track_timers)
         self.node: Any = None
         self.driver: Any = None
 

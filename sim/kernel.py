@@ -59,17 +59,13 @@ class Kernel(simpy.Environment):
     def call_at(self, when: float, fn: Callable[..., None], *args: Any) -> None:
         """Call `fn(*args)` at global time `when` (now, if `when` is in the past)."""
         now = self._now
-        heappush(
-            self._queue, (when if when > now else now, NORMAL, next(self._eid), _Call(fn, args))
-        )
+        heappush(self._queue, (when if when > now else now, NORMAL, next(self._eid), _Call(fn, args)))
         self.scheduled += 1
 
     def call_urgent(self, when: float, fn: Callable[..., None], *args: Any) -> None:
         """Like `call_at`, but ahead of ordinary events at the same instant (fault operations)."""
         now = self._now
-        heappush(
-            self._queue, (when if when > now else now, URGENT, next(self._eid), _Call(fn, args))
-        )
+        heappush(self._queue, (when if when > now else now, URGENT, next(self._eid), _Call(fn, args)))
         self.scheduled += 1
 
     @property

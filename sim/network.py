@@ -93,9 +93,7 @@ class Network:
         )
 
     # Sending ----------------------------------------------------------------------------------
-    def send(
-        self, src: Host, dst: NodeId, payload: bytes, message: Message, reliable: bool
-    ) -> None:
+    def send(self, src: Host, dst: NodeId, payload: bytes, message: Message, reliable: bool) -> None:
         kernel = self.kernel
         now = kernel._now
         size = len(payload)
@@ -175,9 +173,7 @@ class Network:
         return delay
 
     # Arriving ---------------------------------------------------------------------------------
-    def _arrive(
-        self, src: NodeId, host: Host, epoch: int, message: Message, data: bytes | None
-    ) -> None:
+    def _arrive(self, src: NodeId, host: Host, epoch: int, message: Message, data: bytes | None) -> None:
         if host.epoch != epoch or not host.up:
             self._drop(self.kernel._now, src, host.name, message, "down")
             return

@@ -34,7 +34,7 @@ from protocol.events import (
     MemberUpdated,
     Refuted,
 )
-from protocol.messages import NodeId
+from protocol.messages import MemberState, NodeId, Update
 
 from .host import Host
 from .kernel import Kernel
@@ -91,9 +91,7 @@ class Simulation:
         self.sink = sink
         self.kernel = Kernel(stream(seed, "kernel"))
         self.hosts: dict[NodeId, Host] = {}
-        self.network = Network(
-            self.kernel, self.hosts, latency or Constant(0.001), sink, **network_options
-        )
+        self.network = Network(self.kernel, self.hosts, latency or Constant(0.001), sink, **network_options)
         self.join_seeds = tuple(join_seeds)
         self.node_factory = node_factory
         self.driver_factory = driver_factory
@@ -204,19 +202,27 @@ class Simulation:
             place(name)
         return host
 
-    def boot(self, name: NodeId, how: str = "boot") -> None:
+    def boot_formed(self, names: Iterable[NodeId]) -> None:
+        """Start every named node already knowing all of them alive: a formed cluster, no joins.
+
+        One alive record per member is shared by every view (FACTS: ~21 B per entry, not ~90).
+        """
+        names = tuple(names)
+        records = tuple(Update(MemberState.ALIVE, name, 0, name) for name in names)
+        for name in names:
+            self.boot(name, how="formed", known=records)
+
+    def boot(self, name: NodeId, how: str = "boot", known: tuple[Update, ...] = ()) -> None:
         """Start a fresh Node on host `name` and join it through the seeds (other than itself)."""
         host = self.hosts[name]
         host.lives += 1
-        host.node = self.node_factory(
-            name, self.config, stream(self.seed, "node", name, host.lives)
-        )
+        host.node = self.node_factory(name, self.config, stream(self.seed, "node", name, host.lives))
         host.driver = self.driver_factory(host.node, host, host.clock, self._event_sink(name))
         host.up = True
         self._record("host", node=name, status="up", how=how)
-        host.driver.start()
+        host.driver.start(known)
         seeds = tuple(s for s in self.join_seeds if s != name)
-        if seeds:
+        if seeds and not known:
             host.driver.join(seeds)
 
     def crash(self, name: NodeId) -> None:
@@ -237,7 +243,7 @@ class Simulation:
             return
         host.up = True
         self._record("host", node=name, status="up", how="restart-kept")
-        host.driver.apply(host.node.resume(host.clock.now()))
+        host.driver.resume()
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]

@@ -76,3 +76,37 @@ def test_wiped_restart_rejoins_with_a_higher_incarnation():
     cluster.run_until(100.0)
     assert cluster.nodes["n003"].incarnation >= 1
     assert cluster.views_agree()
+
+
+def test_refutation_spent_elsewhere_is_repeated_to_a_stale_accuser():
+    """Regression, found by the cluster state machine (tests/test_cluster_stateful.py).
+
+    n002 restarts wiped and only knows n000; n004 suspects n002, n002 refutes, but its alive
+    news spends every retransmission on n000, which has crashed. n004's buddy pings keep
+    carrying the stale suspicion; without re-announcing, n002 acks them with nothing and n004
+    declares a live node dead.
+    """
+    c = PureCluster(5, seed=0)
+    c.start_all()
+    c.run_for(5.0)
+    c.manual_network = True
+
+    def deliver_everything():
+        while c.in_flight:
+            c.deliver(0, delay_s=0.001)
+        c.run_for(0.01)
+
+    deliver_everything()
+    c.crash("n002")
+    deliver_everything()
+    c.crash("n000")
+    c.restart("n000", wiped=True, seeds=c.live()[:1])
+    c.restart("n002", wiped=True, seeds=c.live()[:1])
+    deliver_everything()
+    for name in ("n000", "n001", "n003"):
+        c.crash(name)
+    deliver_everything()
+    c.manual_network = False
+    c.run_for(124.0)
+    assert c.views_agree(), {n: sorted(c.alive_view(n)) for n in c.live()}
+    assert not [e for _t, n, e in c.events_of(MemberFailed) if n == "n004" and e.member == "n002"]

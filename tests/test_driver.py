@@ -43,7 +43,7 @@ def make_driver(name="a"):
 
 
 def test_start_arms_timers_through_the_clock_and_timer_callbacks_reach_the_node():
-    driver, transport, clock, _ = make_driver()
+    _driver, transport, clock, _ = make_driver()
     assert [type(t[2]).__name__ for t in clock.timers] == [
         "ProbeTick",
         "GossipTick",

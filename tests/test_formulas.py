@@ -42,9 +42,7 @@ def test_suspicion_timeout(n: int, expected_s: float) -> None:
         (5, 1000, 0.5, 7.5),
     ],
 )
-def test_suspicion_timeout_more_vectors(
-    mult: int, n: int, interval_s: float, expected_s: float
-) -> None:
+def test_suspicion_timeout_more_vectors(mult: int, n: int, interval_s: float, expected_s: float) -> None:
     assert suspicion_timeout(mult, n, interval_s) == pytest.approx(expected_s, abs=1e-9)
 
 
@@ -92,9 +90,7 @@ def test_suspicion_timer_immediate() -> None:
 
 
 @pytest.mark.parametrize(("n", "elapsed_s"), [(0, 0.0), (1, 0.0), (5, 1.5)])
-def test_suspicion_with_no_confirmations_expected_uses_the_minimum(
-    n: int, elapsed_s: float
-) -> None:
+def test_suspicion_with_no_confirmations_expected_uses_the_minimum(n: int, elapsed_s: float) -> None:
     assert remaining_suspicion_time(n, 0, elapsed_s, 2.0, 30.0) == pytest.approx(2.0 - elapsed_s)
 
 

@@ -124,9 +124,7 @@ BAD_CONFIGS: list[tuple[dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("kwargs", "argument"), BAD_CONFIGS)
-def test_bad_configuration_is_refused_naming_the_argument(
-    kwargs: dict[str, Any], argument: str
-) -> None:
+def test_bad_configuration_is_refused_naming_the_argument(kwargs: dict[str, Any], argument: str) -> None:
     with pytest.raises(ConfigError, match=f"'{argument}'"):
         PartitionDetector(**{"expected_size": 10, **kwargs})
 

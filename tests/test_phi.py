@@ -322,9 +322,7 @@ def test_phi_is_monotone_in_elapsed_time(t1: float, t2: float, mean: float, std:
     intervals=st.lists(st.floats(min_value=0.0, max_value=10.0), min_size=1, max_size=60),
     waits=st.lists(st.floats(min_value=0.0, max_value=1e4), min_size=2, max_size=2),
 )
-def test_detector_phi_is_monotone_and_never_raises(
-    intervals: list[float], waits: list[float]
-) -> None:
+def test_detector_phi_is_monotone_and_never_raises(intervals: list[float], waits: list[float]) -> None:
     fd = PhiAccrualDetector(max_sample_size=16)
     now = 0.0
     fd.heartbeat(now)

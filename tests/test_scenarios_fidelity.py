@@ -39,9 +39,7 @@ def test_same_seed_same_trace_bytes_other_seed_differs(tmp_path: Path) -> None:
     assert trace_a != (tmp_path / "c" / "trace.jsonl").read_bytes()
     assert b'"kind":"send"' in trace_a
     assert a.metrics["detection"] == b.metrics["detection"]
-    assert (tmp_path / "a" / "result.json").exists() and (
-        tmp_path / "a" / "view_sizes.png"
-    ).exists()
+    assert (tmp_path / "a" / "result.json").exists() and (tmp_path / "a" / "view_sizes.png").exists()
     del c
 
 

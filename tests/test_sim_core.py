@@ -26,7 +26,7 @@ class EchoNode:
         self.seen: list[tuple[str, float]] = []
         self.seq = 0
 
-    def start(self, now: float) -> Effects:
+    def start(self, now: float, known: object = ()) -> Effects:
         return Effects(timers=(SetTimer(now + 1.0, GossipTick()),))
 
     def join(self, seeds: tuple[str, ...], now: float) -> Effects:
@@ -142,9 +142,7 @@ def test_partition_is_a_grudge_and_heals() -> None:
 
 def test_clock_drift_and_forward_step() -> None:
     records: list[dict] = []
-    sim = Simulation(
-        1, preset("lan"), records.append, latency=Constant(0.01), node_factory=EchoNode
-    )
+    sim = Simulation(1, preset("lan"), records.append, latency=Constant(0.01), node_factory=EchoNode)
     sim.add_host("a", offset_s=100.0, drift_ppm=100_000, track_timers=True)  # 10% fast
     sim.add_host("b")
     sim.boot("a")
@@ -164,6 +162,4 @@ def test_slow_node_handles_late() -> None:
     sim, _ = make_sim()
     sim.set_slow(["b"], 0.3)
     sim.run(1.5)
-    assert [(k, round(t, 6)) for k, t in sim.hosts["b"].node.seen if k == "Ping"] == [
-        ("Ping", 1.31)
-    ]
+    assert [(k, round(t, 6)) for k, t in sim.hosts["b"].node.seen if k == "Ping"] == [("Ping", 1.31)]
