@@ -37,10 +37,12 @@ def _run(args: argparse.Namespace) -> int:
     try:
         result = run_scenario(scenario, seed, out_dir=out, progress=progress)
     except Exception as exc:  # the run could not complete: say why, exit 2
-        print(f"error: {scenario.source}: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         if not args.quiet:
-            raise
-        return 2
+            import traceback
+
+            traceback.print_exc()
+        print(f"error: {scenario.source}: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2  # not 1: the run says nothing about the protocol's validity
     if not args.quiet:
         m = result.metrics
         fp = m["false_positives"]

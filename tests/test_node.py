@@ -199,3 +199,34 @@ def test_dynamic_suspicion_shrinks_with_independent_confirmations():
         for t in node.handle_message("m3", Gossip((Update(S, "m0", 0, "m3"),)), 3.5).timers
         if isinstance(t.timer, SuspicionTimeout)
     ]
+
+
+def _probe_rounds_without_acks(node, start, rounds):
+    """Run `rounds` probe rounds in which nothing answers; return the events of each round."""
+    effects = node.handle_timer(ProbeTick(), start)
+    events = []
+    for _ in range(rounds):
+        (end,) = [t for t in effects.timers if isinstance(t.timer, ProbeRoundEnd)]
+        (timeout,) = [t for t in effects.timers if isinstance(t.timer, ProbeTimeout)]
+        node.handle_timer(timeout.timer, timeout.at)
+        effects = node.handle_timer(end.timer, end.at)
+        events.append((end.at, effects.events))
+    return events
+
+
+@pytest.mark.parametrize("detector", ["swim", "phi"])
+def test_phi_detector_gates_suspicion_on_how_recently_the_member_was_heard(detector):
+    """With detector="phi", one failed probe of a member heard from a second ago is no evidence
+    (phi is low) and the member is probed again; silence accrues until phi crosses the threshold."""
+    node = Node("a", lan().replace(detector=detector), random.Random(8))
+    node.start(0.0)
+    node.handle_message("b", PushPull((alive("b"),), reply=True), 0.0)
+    for t in range(1, 11):  # b pings a every second: ten heartbeats
+        node.handle_message("b", Ping(t, "a"), float(t))
+    rounds = _probe_rounds_without_acks(node, 10.5, 4)
+    suspected_at = [at for at, events in rounds if MemberSuspected("b", 0, "a") in events]
+    if detector == "swim":
+        assert suspected_at == [11.5]  # the first failed round
+    else:
+        assert suspected_at and suspected_at[0] > 11.5  # later: phi had to accrue
+        assert suspected_at[0] - 10.0 > 3.0  # at least 3 s of silence after the last heartbeat
