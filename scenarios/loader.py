@@ -118,7 +118,8 @@ def _list_index(node: list[Any], keys: list[str], i: int) -> int:
     return index
 
 
-def load_scenario(name_or_path: str, overrides: Iterable[str] = ()) -> Scenario:
+def load_raw(name_or_path: str, overrides: Iterable[str] = ()) -> tuple[str, str, dict[str, Any]]:
+    """The scenario file's source name, its text, and its TOML table with `--set` overrides applied."""
     source, text = resolve(name_or_path)
     try:
         raw = tomllib.loads(text)
@@ -127,6 +128,11 @@ def load_scenario(name_or_path: str, overrides: Iterable[str] = ()) -> Scenario:
     for override in overrides:
         keys, value = parse_override(override)
         apply_override(raw, keys, value)
+    return source, text, raw
+
+
+def load_scenario(name_or_path: str, overrides: Iterable[str] = ()) -> Scenario:
+    source, _text, raw = load_raw(name_or_path, overrides)
     return validate(raw, source, default_name=Path(source).stem)
 
 

@@ -31,7 +31,7 @@ from typing import Any
 
 from reports.summary import summarize
 
-from .loader import apply_override, check_override, parse_override, resolve, validate
+from .loader import apply_override, check_override, load_raw, parse_override, validate
 from .schema import ScenarioError
 
 SWEEP_SCHEMA_VERSION = 1
@@ -121,14 +121,7 @@ def plan_sweep(
 ) -> SweepPlan:
     """The sweep of a scenario: its `[sweep]` table, with `grid` (if given) replacing the file's
     grid and `seeds` its seed count. Every value is validated now."""
-    source, text = resolve(name_or_path)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(source, "", "valid TOML", str(exc)) from None
-    for override in overrides:
-        keys, value = parse_override(override)
-        apply_override(raw, keys, value)
+    source, text, raw = load_raw(name_or_path, overrides)
     scenario = validate(raw, source, default_name=Path(source).stem)
     sweep = scenario.sweep or {"grid": {}, "variants": {}, "seeds": 3, "x": "", "metrics": []}
     variants = sweep["variants"]

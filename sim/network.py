@@ -139,27 +139,14 @@ class Network:
             self._egress_free_at[src_name] = depart
         data = payload if self.full_decode else None
         epoch = host.epoch
-        kernel.call_at(
-            depart + self._delay(src_name, dst, rng),
-            self._arrive,
-            src_name,
-            host,
-            epoch,
-            message,
-            data,
-        )
         duplicate = self.duplicate
         if self._impaired and self.node_duplicate:
             duplicate = _combine(duplicate, self.node_duplicate.get(src_name, 0.0))
-        if duplicate and rng.random() < duplicate:
+        # The copy's delay is drawn after the duplication draw, as for an independent packet.
+        copies = 2 if duplicate and rng.random() < duplicate else 1
+        for _ in range(copies):
             kernel.call_at(
-                depart + self._delay(src_name, dst, rng),
-                self._arrive,
-                src_name,
-                host,
-                epoch,
-                message,
-                data,
+                depart + self._delay(src_name, dst, rng), self._arrive, src_name, host, epoch, message, data
             )
 
     def _delay(self, src: NodeId, dst: NodeId, rng: random.Random) -> float:
