@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
-from .codec import update_size
+from .codec import MAX_NODE_ID_BYTES, update_size
 from .config import Config
 from .effects import NO_EFFECTS, Effects, Send, SetTimer
 from .errors import LocalProtocolError
@@ -125,6 +125,8 @@ class Node:
     """One member of a SWIM cluster. See the module docstring for the inputs and outputs."""
 
     def __init__(self, name: NodeId, config: Config, rng: random.Random) -> None:
+        if not isinstance(name, str) or not 0 < len(name.encode("utf-8", "replace")) <= MAX_NODE_ID_BYTES:
+            raise LocalProtocolError(f"node name must be 1..{MAX_NODE_ID_BYTES} UTF-8 bytes, got {name!r}")
         self.name = name
         self.config = config
         self.incarnation = 0

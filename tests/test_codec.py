@@ -442,3 +442,8 @@ def test_encode_refuses_an_oversized_message() -> None:
     members = tuple(Update(MemberState.ALIVE, long_id, i, long_id) for i in range(20_000))
     with pytest.raises(LocalProtocolError, match="over MAX_MESSAGE_BYTES"):
         encode(PushPull(members))
+
+
+@given(messages)
+def test_encode_trusted_gives_the_same_bytes_as_encode(message: Message) -> None:
+    assert codec.encode_trusted(message) == codec.encode(message)
