@@ -35,8 +35,14 @@ def no_false_positives(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
 
 
 def no_false_dead(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
+    """No healthy member holds a live, unimpaired member dead (an impaired observer's own
+    mistaken view, e.g. a lossy node that missed a refutation, is reported, not failed)."""
     fp = m["false_positives"]
-    return fp["dead"] == 0 or not enabled, f"{fp['dead']} live, unimpaired nodes declared dead"
+    wrong = fp["healthy_observers"]["dead"]
+    return wrong == 0 or not enabled, (
+        f"{wrong} dead verdicts about live, unimpaired nodes held by healthy members "
+        f"({fp['dead']} counting impaired observers)"
+    )
 
 
 def max_false_positives_per_node_hour(m: Metrics, limit: float) -> tuple[bool | None, str]:
@@ -100,7 +106,7 @@ CHECKS: dict[str, tuple[type, CheckFn, str]] = {
         no_false_positives,
         "no suspect/dead verdict about a live, unimpaired node",
     ),
-    "no_false_dead": (bool, no_false_dead, "no live, unimpaired node declared dead"),
+    "no_false_dead": (bool, no_false_dead, "no healthy member holds a live, unimpaired node dead"),
     "max_false_positives_per_node_hour": (
         float,
         max_false_positives_per_node_hour,

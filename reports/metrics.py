@@ -15,7 +15,9 @@ when a fault ends). Self-entries (o == m) are ignored. Verdicts are counted once
 that hears them (`suspect`, `dead`), once per accusation (`originated`: the observer is the
 accuser) and, as Lifeguard reports them, once per accusation made by a *healthy* accuser (up,
 unimpaired and clear for `fp_grace_s` itself): a slow node accusing everyone is a different
-failure from a lossy network fooling healthy nodes.
+failure from a lossy network fooling healthy nodes. `healthy_observers` counts the verdicts held
+by healthy observers: a lossy node that misses a refutation and declares a live member dead in
+its own view only is wrong, but the cluster is not.
 
 Also kept: per crash, when each live observer first suspected / declared the crashed node dead
 (the dissemination curve, fraction informed vs time); the number of distinct membership views
@@ -140,6 +142,7 @@ class MetricsAccumulator:
         self.sample_distinct: list[int] = []
         self.fp_originated = {"suspect": 0, "dead": 0}
         self.fp_healthy = {"suspect": 0, "dead": 0}
+        self.fp_healthy_observers = {"suspect": 0, "dead": 0}
         self.uptime_s: dict[str, float] = {}
         self._up_since: dict[str, float] = {}
 
@@ -234,6 +237,8 @@ class MetricsAccumulator:
             self.fp_suspect += 1
         else:
             self.fp_dead += 1
+        if self._healthy(t, observer):
+            self.fp_healthy_observers[event] += 1
         accuser = r.get("accuser")
         if accuser == observer:
             self.fp_originated[event] += 1
@@ -432,6 +437,7 @@ class MetricsAccumulator:
                         for k, v in self.fp_healthy.items()
                     },
                 },
+                "healthy_observers": dict(self.fp_healthy_observers),
                 "grace_s": self.fp_grace_s,
                 "examples": self.fp_examples,
             },

@@ -66,3 +66,22 @@ def test_reports_never_imports_a_runtime() -> None:
                 else ([node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             )
             assert not any(n.split(".")[0] in ("sim", "live") for n in names), path
+
+
+def test_an_impaired_observers_own_mistake_does_not_fail_no_false_dead() -> None:
+    """A lossy node that misses a refutation may hold a live member dead in its own view
+    (found at N=40 in lossy_nodes): reported, but only a healthy member's verdict fails the check."""
+    acc = MetricsAccumulator(fp_grace_s=0.0, sample_every_s=0)
+    acc.feed({"t": 0.0, "kind": "meta", "nodes": ["a", "b", "c"]})
+    for n in "abc":
+        acc.feed(up(0.0, n))
+    acc.feed({"t": 5.0, "kind": "impair", "node": "a", "cause": "loss", "on": True})
+    acc.feed(state(10.0, "a", "dead", "b"))  # a is lossy: its own mistake
+    acc.feed({"t": 20.0, "kind": "end", "messages_sent": 1, "bytes_sent": 1, "events": 1})
+    fp = acc.finish(30.0, wall_s=0.1)["false_positives"]
+    assert (fp["dead"], fp["healthy_observers"]["dead"]) == (1, 0)
+    (check,) = run_checks(acc.finish(30.0, wall_s=0.1), {"no_false_dead": True})
+    assert check.ok
+    acc.feed(state(21.0, "c", "dead", "b"))  # c is healthy: the cluster is wrong
+    (check,) = run_checks(acc.finish(30.0, wall_s=0.1), {"no_false_dead": True})
+    assert not check.ok
