@@ -172,17 +172,27 @@ def detection_cdf(detections: Sequence[Mapping[str, Any]], stem: Path, title: st
 
 
 def _shade(ax: Axes, intervals: Sequence[Mapping[str, Any]]) -> None:
-    seen: set[str] = set()
+    """One band per stretch of time during which some node suffered each kind of fault: the
+    per-node intervals of a cause are merged first, so ten simultaneous crashes shade like one
+    instead of stacking into an opaque block."""
+    by_cause: dict[str, list[tuple[float, float]]] = {}
     for iv in intervals:
-        cause = iv["cause"]
-        ax.axvspan(
-            iv["start"],
-            iv["end"],
-            color=FAULT_COLORS.get(cause, "tab:gray"),
-            alpha=0.08,
-            label=cause if cause not in seen else None,
-        )
-        seen.add(cause)
+        by_cause.setdefault(iv["cause"], []).append((iv["start"], iv["end"]))
+    for cause, spans in by_cause.items():
+        merged: list[list[float]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        for i, (start, end) in enumerate(merged):
+            ax.axvspan(
+                start,
+                end,
+                color=FAULT_COLORS.get(cause, "tab:gray"),
+                alpha=0.12,
+                label=cause if i == 0 else None,
+            )
 
 
 def view_sizes(
