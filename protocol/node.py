@@ -165,9 +165,6 @@ class Node:
         """Alive and suspect members, this node included: the n of every scaling formula."""
         return len(self._live) + 1
 
-    def live_members(self) -> list[NodeId]:
-        return list(self._live)
-
     # API calls ----------------------------------------------------------------------------
     def start(self, now: float, known: Iterable[Update] = ()) -> Effects:
         """Begin probing and gossiping; `known` pre-fills the view with alive members.
