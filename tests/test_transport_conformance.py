@@ -66,11 +66,13 @@ class _LoopbackClock:
         self.timers.append((when, callback, timer))
 
     def settle(self, seconds: float) -> None:
-        self.t += seconds
-        due = sorted((t for t in self.timers if t[0] <= self.t), key=lambda t: t[0])
-        self.timers = [t for t in self.timers if t[0] > self.t]
-        for _when, callback, timer in due:
+        until = self.t + seconds
+        due = sorted((t for t in self.timers if t[0] <= until), key=lambda t: t[0])
+        self.timers = [t for t in self.timers if t[0] > until]
+        for when, callback, timer in due:
+            self.t = max(self.t, when)  # each timer runs at its own deadline
             callback(timer)  # type: ignore[operator]
+        self.t = until
 
 
 @pytest.mark.parametrize("fault", ["none", "duplicates", "drops_reliable", "raises_on_unknown"])
