@@ -35,7 +35,9 @@ def _run(args: argparse.Namespace) -> int:
     out = new_run_dir(args.out, scenario.name, seed)
     progress = not args.quiet and sys.stderr.isatty()
     try:
-        result = run_scenario(scenario, seed, out_dir=out, progress=progress)
+        # The command that replays this run exactly: the seed made explicit, --out left out.
+        replay = ["run", args.scenario, "--seed", str(seed)] + [f"--set={kv}" for kv in args.set or ()]
+        result = run_scenario(scenario, seed, out_dir=out, progress=progress, command=_command_line(replay))
     except Exception as exc:  # the run could not complete: say why, exit 2
         if not args.quiet:
             import traceback
