@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import networkx as nx
-
 from reports.checks import CheckResult, run_checks, verdict
 from reports.metrics import MetricsAccumulator
 from reports.result import build_result, write_result
@@ -55,7 +53,7 @@ def fp_grace_s(scenario: Scenario) -> float:
 
 
 def _latency(network: dict[str, Any]) -> Any:
-    from sim.latency import Constant, LogNormal, Topology, Uniform
+    from sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
 
     lat = network["latency"]
     model = lat["model"]
@@ -65,17 +63,7 @@ def _latency(network: dict[str, Any]) -> Any:
         return Uniform(lat["low_ms"] / 1000.0, lat["high_ms"] / 1000.0)
     if model == "lognormal":
         return LogNormal(lat["median_ms"] / 1000.0, lat["sigma"])
-    r = lat["routers"]
-    graphs = {
-        "grid": lambda: nx.convert_node_labels_to_integers(
-            nx.grid_2d_graph(max(1, int(math.sqrt(r))), max(1, r // max(1, int(math.sqrt(r)))))
-        ),
-        "ring": lambda: nx.cycle_graph(max(r, 3)),
-        "star": lambda: nx.star_graph(max(r - 1, 1)),
-        "random": lambda: nx.connected_watts_strogatz_graph(max(r, 4), 2, 0.3, seed=7),
-    }
-    graph = graphs[lat["graph"]]()
-    nx.set_edge_attributes(graph, lat["hop_ms"], "latency_ms")
+    graph = named_graph(lat["graph"], lat["routers"], lat["hop_ms"])
     return Topology(graph, base_s=lat["low_ms"] / 1000.0)
 
 

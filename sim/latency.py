@@ -48,6 +48,21 @@ class LogNormal:
         return rng.lognormvariate(math.log(self.median_s), self.sigma)
 
 
+def named_graph(kind: str, routers: int, hop_ms: float) -> nx.Graph:
+    """A router graph of a named shape (`grid`, `ring`, `star`, `random`) with every link
+    `hop_ms` long; `random` is a fixed small world, the same for every seed."""
+    side = max(1, int(math.sqrt(routers)))
+    builders = {
+        "grid": lambda: nx.convert_node_labels_to_integers(nx.grid_2d_graph(side, max(1, routers // side))),
+        "ring": lambda: nx.cycle_graph(max(routers, 3)),
+        "star": lambda: nx.star_graph(max(routers - 1, 1)),
+        "random": lambda: nx.connected_watts_strogatz_graph(max(routers, 4), 2, 0.3, seed=7),
+    }
+    graph = builders[kind]()
+    nx.set_edge_attributes(graph, hop_ms, "latency_ms")
+    return graph
+
+
 @dataclass(slots=True)
 class Topology:
     """Nodes are placed round-robin on the graph's vertices; latency is the weighted shortest

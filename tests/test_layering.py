@@ -20,7 +20,7 @@ ALLOWED_THIRD_PARTY = {
     "sim": {"simpy", "numpy", "networkx", "hypothesis"},
     "live": {"aioquic", "cryptography"},
     "reports": {"numpy", "matplotlib"},
-    "scenarios": {"tqdm", "networkx"},  # networkx: named topologies for the latency model
+    "scenarios": {"tqdm"},
 }
 MAY_IMPORT = {
     "protocol": {"protocol"},
