@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
 
-from .codec import MAX_NODE_ID_BYTES, update_size
+from .codec import MAX_INT, MAX_NODE_ID_BYTES, update_size
 from .config import Config
 from .effects import NO_EFFECTS, Effects, Send, SetTimer
 from .errors import LocalProtocolError
@@ -225,7 +225,7 @@ class Node:
         """
         self._advance(now)
         self._require_running("resume")
-        self.incarnation += 1
+        self.incarnation = min(self.incarnation + 1, MAX_INT)
         record = Update(ALIVE, self.name, self.incarnation, self.name)
         self._members[self.name] = record
         self._queue.enqueue(record)
@@ -451,6 +451,8 @@ class Node:
             if self.lifecycle is not Lifecycle.RUNNING:
                 return
             if judge_about_self(self.incarnation, news) is Verdict.REFUTE:
+                if news.incarnation >= MAX_INT:
+                    return  # no incarnation on the wire outbids it: a forged accusation, refused
                 self._refute(news)
             elif news.state is not ALIVE and news.incarnation < self.incarnation:
                 # A stale accusation: its author missed our refutation, which may have spent

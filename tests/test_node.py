@@ -230,3 +230,15 @@ def test_phi_detector_gates_suspicion_on_how_recently_the_member_was_heard(detec
     else:
         assert suspected_at and suspected_at[0] > 11.5  # later: phi had to accrue
         assert suspected_at[0] - 10.0 > 3.0  # at least 3 s of silence after the last heartbeat
+
+
+def test_an_accusation_at_the_wire_maximum_is_refused_not_outbid():
+    """Regression (found by tests/test_node_hostile.py): refuting alive(me, 2**63-1) would need
+    incarnation 2**63, which no peer can decode, so the node could never refute again."""
+    from protocol.codec import MAX_INT
+
+    node = Node("a", lan(), random.Random(9))
+    node.start(0.0)
+    effects = node.handle_message("b", Ping(1, "a", (Update(A, "a", MAX_INT, "b"),)), 1.0)
+    assert node.incarnation == 0 and not effects.events
+    assert effects.sends == (Send("b", Ack(1)),)
