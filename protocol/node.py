@@ -146,6 +146,7 @@ class Node:
         self._detectors: dict[NodeId, PhiAccrualDetector] = {}
         self._seq = 0
         self._token = 0
+        self._join_seeds: tuple[NodeId, ...] = ()
         # Gossip ticks run only while there is news: the tick grid (phase + k × interval) is
         # kept, and ticks that would find the queue empty, and so do nothing, are not scheduled.
         self._gossip_phase = 0.0
@@ -197,9 +198,14 @@ class Node:
         return self._flush()
 
     def join(self, seeds: tuple[NodeId, ...], now: float) -> Effects:
-        """Exchange full state with each seed; their replies introduce the cluster."""
+        """Exchange full state with each seed; their replies introduce the cluster.
+
+        Seeds are remembered: while the node knows no live member (every seed was down or the
+        join was lost) it asks them again every `reconnect_interval_s` (Serf's retry_join).
+        """
         self._advance(now)
         self._require_running("join")
+        self._join_seeds = tuple(dict.fromkeys(s for s in (*self._join_seeds, *seeds) if s != self.name))
         snapshot = self._snapshot()
         for seed in seeds:
             if seed != self.name:
@@ -255,32 +261,25 @@ class Node:
             return NO_EFFECTS
         if self.config.detector == "phi" and src in self._live_index:
             self._heartbeat(src, now)
-        kind = type(message)
-        if kind is PushPull:
-            assert isinstance(message, PushPull)
+        if isinstance(message, PushPull):
             self._on_push_pull(src, message, now)
             return self._flush()
-        if kind is Ping:
-            assert isinstance(message, Ping)
+        if isinstance(message, Ping):
             if message.target != self.name:
                 return NO_EFFECTS  # meant for whoever had this address before us
             self._learn_all(message.updates, now)
             self._send(src, Ack(message.seq, self._piggyback()))
-        elif kind is Ack:
-            assert isinstance(message, Ack)
+        elif isinstance(message, Ack):
             self._learn_all(message.updates, now)
             self._on_ack(message.seq)
-        elif kind is Nack:
-            assert isinstance(message, Nack)
+        elif isinstance(message, Nack):
             self._learn_all(message.updates, now)
             if self._probe is not None and self._probe.seq == message.seq:
                 self._probe.nacks += 1
-        elif kind is PingReq:
-            assert isinstance(message, PingReq)
+        elif isinstance(message, PingReq):
             self._learn_all(message.updates, now)
             self._relay(src, message, now)
-        elif kind is Gossip:
-            assert isinstance(message, Gossip)
+        elif isinstance(message, Gossip):
             self._learn_all(message.updates, now)
         return self._flush()
 
@@ -320,45 +319,43 @@ class Node:
         self._advance(now)
         if self.lifecycle is Lifecycle.NEW:
             raise LocalProtocolError(f"node {self.name!r}: timer {timer!r} fired before start()")
-        kind = type(timer)
-        if kind is GossipTick:
+        if isinstance(timer, GossipTick):
             self._on_gossip_tick(now)
         elif self.lifecycle is Lifecycle.LEFT:
             return self._flush()  # a node that left only finishes spreading the news
-        elif kind is ProbeRoundEnd:
-            assert isinstance(timer, ProbeRoundEnd)
+        elif isinstance(timer, ProbeRoundEnd):
             if self._probe is not None and self._probe.seq == timer.seq:
                 self._end_probe(now)
                 self._start_probe(now)
-        elif kind is ProbeTimeout:
-            assert isinstance(timer, ProbeTimeout)
+        elif isinstance(timer, ProbeTimeout):
             self._on_probe_timeout(timer.seq)
-        elif kind is ProbeTick:
+        elif isinstance(timer, ProbeTick):
             if self._probe is None:
                 self._start_probe(now)
-        elif kind is RelayTimeout:
-            assert isinstance(timer, RelayTimeout)
+        elif isinstance(timer, RelayTimeout):
             relayed = self._relayed.pop(timer.seq, None)
             if relayed is not None and self.config.lifeguard_nack:
                 origin, origin_seq = relayed
                 self._send(origin, Nack(origin_seq, self._piggyback()))
-        elif kind is SuspicionTimeout:
-            assert isinstance(timer, SuspicionTimeout)
+        elif isinstance(timer, SuspicionTimeout):
             self._on_suspicion_timeout(timer, now)
-        elif kind is PushPullTick:
+        elif isinstance(timer, PushPullTick):
             self._set_timer(
                 now + push_pull_scale(self.config.push_pull_interval_s, self.cluster_size()),
                 PushPullTick(),
             )
             for dst in self._random_members(1, include_recently_dead=False):
                 self._send(dst, PushPull(self._snapshot()))
-        elif kind is ReconnectTick:
+        elif isinstance(timer, ReconnectTick):
             self._set_timer(now + self.config.reconnect_interval_s, ReconnectTick())
+            if not self._live and self._join_seeds:
+                snapshot = self._snapshot()
+                for seed in self._join_seeds:
+                    self._send(seed, PushPull(snapshot, join=True))
             dead = [m for m, since in self._down_since.items() if self._members[m].state is DEAD]
             if dead:
                 self._send(dead[self._rng.randrange(len(dead))], PushPull(self._snapshot()))
-        elif kind is ReclaimDead:
-            assert isinstance(timer, ReclaimDead)
+        elif isinstance(timer, ReclaimDead):
             held = self._members.get(timer.member)
             if held is not None and held.is_down and held.incarnation == timer.incarnation:
                 del self._members[timer.member]

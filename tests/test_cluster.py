@@ -1,7 +1,5 @@
 """Whole-cluster behaviour of the protocol core on `PureCluster` (no simulator, explicit time)."""
 
-import math
-
 from protocol.config import lan
 from protocol.events import MemberFailed, MemberSuspected
 from protocol.formulas import suspicion_timeout
@@ -46,9 +44,7 @@ def test_fifty_nodes_one_crash_every_survivor_marks_it_dead_within_the_bound():
     # in practice it is far quicker than the bound; record the figure the note quotes.
     deaths = [t for t, _n, e in cluster.events_of(MemberFailed) if e.member == victim]
     assert len(deaths) == 49
-    first_dead = min(deaths) - crash_at
-    assert first_dead < bound
-    assert not math.isnan(first_dead)
+    assert min(deaths) - crash_at < bound
 
 
 def test_no_false_positive_stays_after_a_partition_heals():

@@ -242,3 +242,13 @@ def test_an_accusation_at_the_wire_maximum_is_refused_not_outbid():
     effects = node.handle_message("b", Ping(1, "a", (Update(A, "a", MAX_INT, "b"),)), 1.0)
     assert node.incarnation == 0 and not effects.events
     assert effects.sends == (Send("b", Ack(1)),)
+
+
+def test_a_lost_join_is_retried_until_a_seed_answers():
+    node = Node("a", lan(), random.Random(10))
+    node.start(0.0)
+    node.join(("b", "c"), 0.0)  # both requests lost
+    retry = node.handle_timer(ReconnectTick(), 30.0)
+    assert [s.dst for s in retry.sends] == ["b", "c"] and all(s.message.join for s in retry.sends)
+    node.handle_message("b", PushPull((alive("b"),), join=True, reply=True), 30.1)
+    assert not node.handle_timer(ReconnectTick(), 60.0).sends  # it knows a live member now
