@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from protocol.formulas import suspicion_timeout
 from reports.checks import CheckResult, run_checks, verdict
 from reports.metrics import MetricsAccumulator
 from reports.result import build_result, write_result
@@ -45,11 +45,8 @@ def fp_grace_s(scenario: Scenario) -> float:
     """How long after a fault ends a verdict may still be deserved: the longest suspicion
     (memberlist: max_mult x mult x log10(N) x probe interval) plus one probe round."""
     c = scenario.config
-    n = scenario.cluster["nodes"]
-    longest = (
-        c.suspicion_max_timeout_mult * c.suspicion_mult * max(1.0, math.log10(max(n, 1))) * c.probe_interval_s
-    )
-    return longest + c.probe_interval_s
+    shortest = suspicion_timeout(c.suspicion_mult, scenario.cluster["nodes"], c.probe_interval_s)
+    return c.suspicion_max_timeout_mult * shortest + c.probe_interval_s
 
 
 def _latency(network: dict[str, Any]) -> Any:
