@@ -12,8 +12,8 @@ import timeit
 
 import msgpack  # type: ignore[import-untyped]
 
-from protocol.codec import decode, encode
-from protocol.messages import MemberState, Message, Ping, PushPull, Update
+from swimlab.protocol.codec import decode, encode
+from swimlab.protocol.messages import MemberState, Message, Ping, PushPull, Update
 
 REPEATS = 5
 

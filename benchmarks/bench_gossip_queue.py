@@ -9,8 +9,8 @@ from __future__ import annotations
 import random
 import time
 
-from protocol.gossip_queue import GossipQueue
-from protocol.messages import MemberState, Update
+from swimlab.protocol.gossip_queue import GossipQueue
+from swimlab.protocol.messages import MemberState, Update
 
 
 def estimated_size(update: Update) -> int:

@@ -26,7 +26,7 @@ def simpy_floor(n: int = 500_000, pending: int = 2_000) -> float:
     Like a running simulation, the heap stays at `pending` events: each callback schedules the
     next delivery a random delay ahead.
     """
-    from sim.kernel import Kernel
+    from swimlab.sim.kernel import Kernel
 
     kernel = Kernel(random.Random(1))
     rng = random.Random(2)
@@ -45,8 +45,8 @@ def simpy_floor(n: int = 500_000, pending: int = 2_000) -> float:
 
 
 def one_run(n: int, duration_s: float) -> dict[str, float]:
-    from scenarios.loader import load_scenario
-    from scenarios.runner import run_scenario
+    from swimlab.scenarios.loader import load_scenario
+    from swimlab.scenarios.runner import run_scenario
 
     scenario = load_scenario(
         "steady_state",

@@ -1,6 +1,6 @@
 """One node's QUIC endpoint: a single UDP socket, many aioquic connections, one asyncio timer.
 
-This module owns the live runtime's side of `protocol.transport`: `QuicEndpoint` (a Transport)
+This module owns the live runtime's side of `swimlab.protocol.transport`: `QuicEndpoint` (a Transport)
 and `AsyncioClock` (a Clock). It drives aioquic's sans-I/O `QuicConnection` directly, as
 aioquic's own asyncio adapter does (receive, feed the connection, transmit, re-arm one timer),
 but with every connection of a node sharing the node's socket, so a node's probes leave from
@@ -42,9 +42,9 @@ from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
 from aioquic.quic.packet import QuicPacketType, pull_quic_header
 
-from protocol.codec import MAX_MESSAGE_BYTES
-from protocol.messages import Message, NodeId
-from protocol.timers import Timer
+from swimlab.protocol.codec import MAX_MESSAGE_BYTES
+from swimlab.protocol.messages import Message, NodeId
+from swimlab.protocol.timers import Timer
 
 from .credentials import Credentials, self_signed
 

@@ -1,7 +1,7 @@
 """Metrics computed from trace records and the ground truth they carry.
 
 `MetricsAccumulator` consumes records one at a time, in trace order (streamed live from a run, or
-read back from `trace.jsonl` with `reports.trace.read_trace`), and keeps:
+read back from `trace.jsonl` with `swimlab.reports.trace.read_trace`), and keeps:
 
 - beliefs: a boolean matrix `B[o, m]` = "observer o considers member m up" (alive or suspect),
   updated from `state` records; the truth `up[m]` from `host` records;

@@ -3,7 +3,7 @@ backend (no display needed), so importing reports never pays for it.
 
 Every figure function takes plain data (what `result.json`, `series.json` and `sweep.json`
 hold), draws it, writes `<stem>.png` and `<stem>.svg`, and returns the arrays it plotted as a
-JSON-able dict. `reports.render` keeps those in `plots.json` beside the images, so a test (or a
+JSON-able dict. `swimlab.reports.render` keeps those in `plots.json` beside the images, so a test (or a
 sceptical reader) can check that a figure shows exactly the numbers in the result files.
 
 Run figures: `convergence` (fraction informed after a crash, beside Serf's model and SWIM's

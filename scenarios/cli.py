@@ -21,7 +21,7 @@ from .schema import ScenarioError
 
 
 def _run(args: argparse.Namespace) -> int:
-    from reports.result import new_run_dir
+    from swimlab.reports.result import new_run_dir
 
     from .loader import load_scenario
     from .runner import run_scenario
@@ -112,7 +112,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from reports.render import ReportError, render
+    from swimlab.reports.render import ReportError, render
 
     try:
         index = render(args.folder)
@@ -218,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["races"]:
         try:
-            from sim.interleave import cli as races_cli
+            from swimlab.sim.interleave import cli as races_cli
         except ImportError as exc:
             print(
                 f"error: `swimlab races` needs sim.interleave.cli, which is not available: {exc}",

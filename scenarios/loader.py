@@ -16,9 +16,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from protocol.config import Config, preset
-from protocol.errors import ConfigError
-from reports.checks import CHECKS
+from swimlab.protocol.config import Config, preset
+from swimlab.protocol.errors import ConfigError
+from swimlab.reports.checks import CHECKS
 
 from . import schema
 from .schema import ScenarioError, validate_table
@@ -189,7 +189,7 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
 def _validate_sweep(source: str, raw_sweep: Any, raw: Mapping[str, Any]) -> dict[str, Any]:
     """The `[sweep]` table. Every grid value and variant is applied to the scenario and the
     result validated, so a bad value fails now, naming the sweep key, not mid-sweep."""
-    from reports.summary import SUMMARY_METRICS
+    from swimlab.reports.summary import SUMMARY_METRICS
 
     sweep = validate_table(source, "sweep", raw_sweep, schema.SWEEP)
     variants: dict[str, dict[str, Any]] = {}

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from protocol.formulas import suspicion_timeout
-from reports.checks import CheckResult, run_checks, verdict
-from reports.metrics import MetricsAccumulator
-from reports.result import build_result, write_result
-from reports.trace import SCHEMA_VERSION, TraceWriter
+from swimlab.protocol.formulas import suspicion_timeout
+from swimlab.reports.checks import CheckResult, run_checks, verdict
+from swimlab.reports.metrics import MetricsAccumulator
+from swimlab.reports.result import build_result, write_result
+from swimlab.reports.trace import SCHEMA_VERSION, TraceWriter
 
 from .loader import Scenario
 from .nemesis import Nemesis
@@ -50,7 +50,7 @@ def fp_grace_s(scenario: Scenario) -> float:
 
 
 def _latency(network: dict[str, Any]) -> Any:
-    from sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
+    from swimlab.sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
 
     lat = network["latency"]
     model = lat["model"]
@@ -71,15 +71,16 @@ def run_scenario(
     progress: bool = False,
     on_progress: Callable[[float], None] | None = None,
     command: str | None = None,
+    render: bool = True,
 ) -> Result:
     """Run `scenario` in the simulator with `seed`; write files into `out_dir` if given.
 
     `command` is the command line that reproduces the run, shown in index.html (default:
     `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
     """
-    from protocol.driver import Driver
-    from sim.rng import stream
-    from sim.simulation import Simulation
+    from swimlab.protocol.driver import Driver
+    from swimlab.sim.rng import stream
+    from swimlab.sim.simulation import Simulation
 
     wall0 = time.perf_counter()
     names = scenario.nodes
@@ -217,13 +218,14 @@ def run_scenario(
     )
     if out is not None:
         write_result(out / "result.json", result)
-        from reports.plots import view_series
+        from swimlab.reports.plots import view_series
 
         (out / "series.json").write_text(json.dumps(view_series(acc)) + "\n", encoding="utf-8")
-        try:
-            from reports.render import render_run
+        if render:
+            try:
+                from swimlab.reports.render import render_run
 
-            render_run(out)
-        except ImportError:  # matplotlib missing: the run itself is still good
-            pass
+                render_run(out)
+            except ImportError:  # matplotlib missing: the run itself is still good
+                pass
     return Result(scenario.name, seed, v, checks, metrics, out, result, acc)

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from protocol.config import PRESETS
+from swimlab.protocol.config import PRESETS
 
 
 class ScenarioError(ValueError):

@@ -5,7 +5,7 @@ given `dask://HOST:PORT`, or any `Executor` a caller passes.
 A sweep folder holds `points/<id>.json` (one per finished point, written as it finishes, with
 its wall time), `sweep.json` (every planned point's params, seed, status, summary and metrics,
 in plan order, with nothing machine- or time-dependent, so the same plan and seeds give the same
-bytes on any executor) and the figures + `index.html` from `reports.render`. Running a sweep
+bytes on any executor) and the figures + `index.html` from `swimlab.reports.render`. Running a sweep
 again on the same folder resumes it: points already finished `ok` with the same params and seed
 are read back, not redone; failed points are retried. A point that raises is recorded with its
 error and does not stop the sweep.
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reports.summary import summarize
+from swimlab.reports.summary import summarize
 
 from .loader import apply_override, check_override, load_raw, parse_override, validate
 from .schema import ScenarioError
@@ -326,7 +326,7 @@ def run_sweep(
     (out / "sweep.json").write_text(json.dumps(sweep, indent=1) + "\n", encoding="utf-8")
     if render:
         try:
-            from reports.render import render_sweep
+            from swimlab.reports.render import render_sweep
 
             render_sweep(out)
         except ImportError:  # matplotlib missing: sweep.json is still the result

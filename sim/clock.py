@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from protocol.timers import Timer
+from swimlab.protocol.timers import Timer
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -26,7 +26,7 @@ class ClockError(ValueError):
 
 
 class SimClock:
-    """Implements `protocol.transport.Clock` for one simulated host."""
+    """Implements `swimlab.protocol.transport.Clock` for one simulated host."""
 
     __slots__ = (
         "_base_local",

@@ -16,8 +16,8 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from protocol.messages import Message, NodeId
-from protocol.timers import Timer
+from swimlab.protocol.messages import Message, NodeId
+from swimlab.protocol.timers import Timer
 
 from .clock import SimClock
 

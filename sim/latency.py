@@ -13,7 +13,7 @@ from typing import Protocol
 
 import networkx as nx
 
-from protocol.messages import NodeId
+from swimlab.protocol.messages import NodeId
 
 
 class LatencyModel(Protocol):

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from protocol.messages import Message, NodeId
+from swimlab.protocol.messages import Message, NodeId
 
 from .latency import LatencyModel
 

@@ -22,8 +22,8 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from protocol.config import Config
-from protocol.events import (
+from swimlab.protocol.config import Config
+from swimlab.protocol.events import (
     EventsDropped,
     MemberAlive,
     MemberFailed,
@@ -34,7 +34,7 @@ from protocol.events import (
     MemberUpdated,
     Refuted,
 )
-from protocol.messages import MemberState, NodeId, Update
+from swimlab.protocol.messages import MemberState, NodeId, Update
 
 from .host import Host
 from .kernel import Kernel
@@ -62,13 +62,13 @@ LEAVE_LINGER_S = 2.0
 
 
 def _default_node(name: NodeId, config: Config, rng: random.Random) -> Any:
-    from protocol.node import Node
+    from swimlab.protocol.node import Node
 
     return Node(name, config, rng)
 
 
 def _default_driver(*args: Any) -> Any:
-    from protocol.driver import Driver
+    from swimlab.protocol.driver import Driver
 
     return Driver(*args)
 

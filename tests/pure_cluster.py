@@ -18,13 +18,13 @@ import random
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from protocol import codec
-from protocol.config import Config, lan
-from protocol.effects import Effects
-from protocol.events import Event
-from protocol.messages import MemberState, Message, NodeId
-from protocol.node import Node
-from protocol.timers import Timer
+from swimlab.protocol import codec
+from swimlab.protocol.config import Config, lan
+from swimlab.protocol.effects import Effects
+from swimlab.protocol.events import Event
+from swimlab.protocol.messages import MemberState, Message, NodeId
+from swimlab.protocol.node import Node
+from swimlab.protocol.timers import Timer
 
 
 @dataclass(order=True, slots=True)

@@ -1,9 +1,9 @@
 """Whole-cluster behaviour of the protocol core on `PureCluster` (no simulator, explicit time)."""
 
-from protocol.config import lan
-from protocol.events import MemberFailed, MemberSuspected
-from protocol.formulas import suspicion_timeout
-from protocol.messages import MemberState
+from swimlab.protocol.config import lan
+from swimlab.protocol.events import MemberFailed, MemberSuspected
+from swimlab.protocol.formulas import suspicion_timeout
+from swimlab.protocol.messages import MemberState
 
 from .pure_cluster import PureCluster
 

@@ -9,8 +9,8 @@ the cluster run on a clean network and asserts every live node holds the same vi
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
-from protocol.events import MemberFailed, MemberSuspected
-from protocol.messages import MemberState
+from swimlab.protocol.events import MemberFailed, MemberSuspected
+from swimlab.protocol.messages import MemberState
 
 from .pure_cluster import PureCluster
 

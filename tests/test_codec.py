@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from protocol import codec
-from protocol.codec import (
+from swimlab.protocol import codec
+from swimlab.protocol.codec import (
     MAX_DATAGRAM_BYTES,
     MAX_INT,
     MAX_MESSAGE_BYTES,
@@ -30,8 +30,8 @@ from protocol.codec import (
     update_budget,
     update_size,
 )
-from protocol.errors import LocalProtocolError, RemoteProtocolError
-from protocol.messages import (
+from swimlab.protocol.errors import LocalProtocolError, RemoteProtocolError
+from swimlab.protocol.messages import (
     PIGGYBACKING,
     Ack,
     Gossip,

@@ -2,8 +2,8 @@
 
 import pytest
 
-from protocol.config import Config, lan, local, preset, wan
-from protocol.errors import ConfigError
+from swimlab.protocol.config import Config, lan, local, preset, wan
+from swimlab.protocol.errors import ConfigError
 
 
 def test_lan_is_memberlists_default_lan_config():

@@ -5,14 +5,14 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol import codec
-from protocol.config import lan
-from protocol.driver import Driver
-from protocol.event_stream import EventStream
-from protocol.events import MemberJoined
-from protocol.messages import Ack, MemberState, Ping, PushPull, Update
-from protocol.node import Node
-from protocol.timers import ProbeTick
+from swimlab.protocol import codec
+from swimlab.protocol.config import lan
+from swimlab.protocol.driver import Driver
+from swimlab.protocol.event_stream import EventStream
+from swimlab.protocol.events import MemberJoined
+from swimlab.protocol.messages import Ack, MemberState, Ping, PushPull, Update
+from swimlab.protocol.node import Node
+from swimlab.protocol.timers import ProbeTick
 
 
 class FakeTransport:

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.errors import ConfigError
-from protocol.event_stream import EventStream
-from protocol.events import Event, EventsDropped, MemberFailed, MemberJoined
+from swimlab.protocol.errors import ConfigError
+from swimlab.protocol.event_stream import EventStream
+from swimlab.protocol.events import Event, EventsDropped, MemberFailed, MemberJoined
 
 
 def joined(i: int) -> MemberJoined:

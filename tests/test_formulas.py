@@ -11,8 +11,8 @@ import itertools
 
 import pytest
 
-from protocol.errors import ConfigError
-from protocol.formulas import (
+from swimlab.protocol.errors import ConfigError
+from swimlab.protocol.formulas import (
     apply_awareness_delta,
     push_pull_scale,
     remaining_suspicion_time,

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.errors import LocalProtocolError
-from protocol.gossip_queue import GossipQueue
-from protocol.messages import MemberState, Update
+from swimlab.protocol.errors import LocalProtocolError
+from swimlab.protocol.gossip_queue import GossipQueue
+from swimlab.protocol.messages import MemberState, Update
 
 A, S, D, L = MemberState.ALIVE, MemberState.SUSPECT, MemberState.DEAD, MemberState.LEFT
 

@@ -37,24 +37,39 @@ def modules(package):
 
 
 def imports(path):
-    """(top-level module name, is at module level) for every import in `path`."""
+    """(module name, is at module level) for every import in `path`.
+
+    Our packages are imported as `swimlab.X` and reported as `X`; a bare `import protocol`
+    is reported as `bare:protocol` (it would be someone else's package once installed).
+    """
     tree = ast.parse(path.read_text(), filename=str(path))
     top_level = {id(node) for node in tree.body}
     for stmt in ast.walk(tree):
         if isinstance(stmt, ast.Import):
-            for alias in stmt.names:
-                yield alias.name.split(".")[0], id(stmt) in top_level
+            names = [alias.name for alias in stmt.names]
         elif isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
-            yield stmt.module.split(".")[0], id(stmt) in top_level
+            names = [stmt.module]
+        else:
+            continue
+        for dotted in names:
+            parts = dotted.split(".")
+            if parts[0] == "swimlab" and len(parts) > 1:
+                yield parts[1], id(stmt) in top_level
+            elif parts[0] in OURS:
+                yield f"bare:{parts[0]}", id(stmt) in top_level
+            else:
+                yield parts[0], id(stmt) in top_level
 
 
-@pytest.mark.parametrize("package", sorted(OURS))
-def test_layer_imports_only_what_it_may(package):
+def layer_problems(package, paths):
+    """Every import in `paths` (modules of `package`) that breaks the import rule."""
     problems = []
-    for path in modules(package):
-        rel = path.relative_to(ROOT)
+    for path in paths:
+        rel = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
         for name, module_level in imports(path):
-            if name in OURS:
+            if name.startswith("bare:"):
+                problems.append(f"{rel}: imports {name[5:]} by its bare name (use swimlab.{name[5:]})")
+            elif name in OURS:
                 lazy_ok = name in LAZY_ONLY.get(package, set()) and not module_level
                 if name not in MAY_IMPORT[package] and not lazy_ok:
                     problems.append(f"{rel}: imports {name}")
@@ -63,6 +78,12 @@ def test_layer_imports_only_what_it_may(package):
                     problems.append(f"{rel}: protocol/ must stay pure but imports {name}")
             elif name not in ALLOWED_THIRD_PARTY[package] and module_level:
                 problems.append(f"{rel}: imports third-party {name} at module level")
+    return problems
+
+
+@pytest.mark.parametrize("package", sorted(OURS))
+def test_layer_imports_only_what_it_may(package):
+    problems = layer_problems(package, modules(package))
     assert not problems, "\n".join(problems)
 
 
@@ -84,9 +105,26 @@ def test_protocol_uses_no_global_randomness():
     assert not problems, "\n".join(problems)
 
 
-def test_the_scan_catches_a_violation(tmp_path):
-    """The rule can fail: a protocol module importing asyncio is reported."""
+@pytest.mark.parametrize(
+    ("package", "source", "expected"),
+    [
+        ("protocol", "import asyncio\n", "protocol/ must stay pure but imports asyncio"),
+        ("sim", "from swimlab.live import endpoint\n", "imports live"),
+        ("reports", "def f():\n    from swimlab.sim import network\n", "imports sim"),
+        ("scenarios", "from swimlab.sim import network\n", "imports sim"),  # lazily only
+        ("live", "import numpy\n", "imports third-party numpy at module level"),
+        ("sim", "from protocol import node\n", "by its bare name"),
+    ],
+)
+def test_the_rule_catches_a_violation(tmp_path, package, source, expected):
+    """The rule itself can fail: each planted import is reported by `layer_problems`."""
     bad = tmp_path / "bad.py"
-    bad.write_text("import asyncio\nfrom sim import network\n")
-    found = list(imports(bad))
-    assert ("asyncio", True) in found and ("sim", True) in found
+    bad.write_text(source)
+    problems = layer_problems(package, [bad])
+    assert len(problems) == 1 and expected in problems[0], problems
+
+
+def test_the_rule_allows_a_lazy_runtime_import_in_scenarios(tmp_path):
+    ok = tmp_path / "ok.py"
+    ok.write_text("def run():\n    from swimlab.sim import simulation\n")
+    assert layer_problems("scenarios", [ok]) == []

@@ -15,15 +15,15 @@ import pytest
 
 pytest.importorskip("aioquic")  # a declared dependency: skipped only where it is not installed
 
-from live.credentials import ClusterCA, Credentials, self_signed
-from live.endpoint import AsyncioClock, QuicEndpoint
-from protocol import codec
-from protocol.config import local
-from protocol.driver import Driver
-from protocol.effects import NO_EFFECTS, Effects
-from protocol.formulas import suspicion_timeout
-from protocol.messages import Ack, MemberState, Message, NodeId, Ping, PushPull, Update
-from protocol.node import Node
+from swimlab.live.credentials import ClusterCA, Credentials, self_signed
+from swimlab.live.endpoint import AsyncioClock, QuicEndpoint
+from swimlab.protocol import codec
+from swimlab.protocol.config import local
+from swimlab.protocol.driver import Driver
+from swimlab.protocol.effects import NO_EFFECTS, Effects
+from swimlab.protocol.formulas import suspicion_timeout
+from swimlab.protocol.messages import Ack, MemberState, Message, NodeId, Ping, PushPull, Update
+from swimlab.protocol.node import Node
 
 from .transport_conformance import Pair, check_transport
 

@@ -7,13 +7,13 @@ import random
 
 import pytest
 
-from protocol.config import lan
-from protocol.effects import Send, SetTimer
-from protocol.errors import LocalProtocolError
-from protocol.events import MemberFailed, MemberJoined, MemberSuspected, Refuted
-from protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
-from protocol.node import Node
-from protocol.timers import (
+from swimlab.protocol.config import lan
+from swimlab.protocol.effects import Send, SetTimer
+from swimlab.protocol.errors import LocalProtocolError
+from swimlab.protocol.events import MemberFailed, MemberJoined, MemberSuspected, Refuted
+from swimlab.protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
+from swimlab.protocol.node import Node
+from swimlab.protocol.timers import (
     GossipTick,
     ProbeRoundEnd,
     ProbeTick,
@@ -235,7 +235,7 @@ def test_phi_detector_gates_suspicion_on_how_recently_the_member_was_heard(detec
 def test_an_accusation_at_the_wire_maximum_is_refused_not_outbid():
     """Regression (found by tests/test_node_hostile.py): refuting alive(me, 2**63-1) would need
     incarnation 2**63, which no peer can decode, so the node could never refute again."""
-    from protocol.codec import MAX_INT
+    from swimlab.protocol.codec import MAX_INT
 
     node = Node("a", lan(), random.Random(9))
     node.start(0.0)

@@ -11,11 +11,11 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol import codec
-from protocol.codec import MAX_INT
-from protocol.config import lan
-from protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
-from protocol.node import Node
+from swimlab.protocol import codec
+from swimlab.protocol.codec import MAX_INT
+from swimlab.protocol.config import lan
+from swimlab.protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
+from swimlab.protocol.node import Node
 
 NAMES = ["me", "b", "c", "d"]
 names = st.sampled_from(NAMES)

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from protocol.errors import ConfigError, LocalProtocolError
-from protocol.partition import PartitionDetector, PartitionStatus
+from swimlab.protocol.errors import ConfigError, LocalProtocolError
+from swimlab.protocol.partition import PartitionDetector, PartitionStatus
 
 H, S, P = PartitionStatus.HEALTHY, PartitionStatus.SUSPECTED, PartitionStatus.PARTITIONED
 

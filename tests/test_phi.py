@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol.errors import ConfigError, LocalProtocolError
-from protocol.phi import HeartbeatHistory, PhiAccrualDetector, phi
+from swimlab.protocol.errors import ConfigError, LocalProtocolError
+from swimlab.protocol.phi import HeartbeatHistory, PhiAccrualDetector, phi
 
 
 def fake_clock(intervals_ms: Sequence[int]) -> Callable[[], float]:

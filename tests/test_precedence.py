@@ -8,8 +8,8 @@ import itertools
 
 import pytest
 
-from protocol.messages import MemberState, Update
-from protocol.precedence import (
+from swimlab.protocol.messages import MemberState, Update
+from swimlab.protocol.precedence import (
     ABOUT_OTHERS,
     ABOUT_SELF,
     Verdict,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from reports.checks import run_checks, verdict
-from reports.metrics import MetricsAccumulator
-from reports.trace import format_record
+from swimlab.reports.checks import run_checks, verdict
+from swimlab.reports.metrics import MetricsAccumulator
+from swimlab.reports.trace import format_record
 
 
 def up(t: float, node: str, how: str = "boot") -> dict:

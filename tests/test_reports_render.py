@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from reports.render import render
-from scenarios.cli import main
-from scenarios.loader import load_scenario
-from scenarios.runner import run_scenario
-from scenarios.sweep import parse_grid, plan_sweep, run_sweep
+from swimlab.reports.render import render
+from swimlab.scenarios.cli import main
+from swimlab.scenarios.loader import load_scenario
+from swimlab.scenarios.runner import run_scenario
+from swimlab.scenarios.sweep import parse_grid, plan_sweep, run_sweep
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 

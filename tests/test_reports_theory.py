@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from reports import theory
+from swimlab.reports import theory
 
 
 def test_serf_30_nodes_fanout_3_reaches_999_near_1_4_s() -> None:

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from protocol.formulas import suspicion_timeout
-from scenarios.loader import load_scenario
-from scenarios.runner import run_scenario
+from swimlab.protocol.formulas import suspicion_timeout
+from swimlab.scenarios.loader import load_scenario
+from swimlab.scenarios.runner import run_scenario
 
 SEEDS = int(os.environ.get("SWIMLAB_FIDELITY_SEEDS", "3"))
 

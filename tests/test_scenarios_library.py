@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.loader import library_names, load_scenario
-from scenarios.runner import run_scenario
+from swimlab.scenarios.loader import library_names, load_scenario
+from swimlab.scenarios.runner import run_scenario
 
 SCENARIOS = [n for n in library_names() if not n.startswith("sweep_")]
 
@@ -66,7 +66,7 @@ def test_replay_is_byte_identical_across_processes_with_different_hash_seeds(
             [
                 sys.executable,
                 "-m",
-                "scenarios.cli",
+                "swimlab.scenarios.cli",
                 "run",
                 name,
                 "--seed",

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from scenarios.cli import main
-from scenarios.loader import library_names, load_scenario
-from scenarios.schema import ScenarioError
+from swimlab.scenarios.cli import main
+from swimlab.scenarios.loader import library_names, load_scenario
+from swimlab.scenarios.schema import ScenarioError
 
 REQUIRED = {
     "steady_state",
@@ -105,7 +105,7 @@ def test_unknown_scenario_name() -> None:
 
 def test_races_subcommand_is_guarded(capsys: pytest.CaptureFixture[str]) -> None:
     try:
-        import sim.interleave.cli  # noqa: F401
+        import swimlab.sim.interleave.cli  # noqa: F401
     except ImportError:
         assert main(["races"]) == 2
-        assert "sim.interleave.cli" in capsys.readouterr().err
+        assert "swimlab.sim.interleave.cli" in capsys.readouterr().err

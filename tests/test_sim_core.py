@@ -6,15 +6,15 @@ import random
 
 import pytest
 
-from protocol.config import preset
-from protocol.effects import Effects, Send, SetTimer
-from protocol.messages import Ack, Ping
-from protocol.timers import GossipTick
-from sim.clock import ClockError
-from sim.kernel import Kernel
-from sim.latency import Constant
-from sim.rng import derive_seed, stream
-from sim.simulation import Simulation
+from swimlab.protocol.config import preset
+from swimlab.protocol.effects import Effects, Send, SetTimer
+from swimlab.protocol.messages import Ack, Ping
+from swimlab.protocol.timers import GossipTick
+from swimlab.sim.clock import ClockError
+from swimlab.sim.kernel import Kernel
+from swimlab.sim.latency import Constant
+from swimlab.sim.rng import derive_seed, stream
+from swimlab.sim.simulation import Simulation
 
 
 class EchoNode:

@@ -6,7 +6,7 @@ import statistics
 
 import pytest
 
-from sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
+from swimlab.sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
 
 
 def test_constant_uniform_lognormal_give_their_distributions():

@@ -6,11 +6,11 @@ import random
 
 import pytest
 
-from protocol.config import preset
-from protocol.effects import NO_EFFECTS, Effects
-from protocol.messages import Message, NodeId
-from sim.latency import Constant
-from sim.simulation import Simulation
+from swimlab.protocol.config import preset
+from swimlab.protocol.effects import NO_EFFECTS, Effects
+from swimlab.protocol.messages import Message, NodeId
+from swimlab.sim.latency import Constant
+from swimlab.sim.simulation import Simulation
 
 from .transport_conformance import Pair, check_transport
 

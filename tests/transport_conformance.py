@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from protocol import codec
-from protocol.messages import Gossip, MemberState, Message, NodeId, Ping, PushPull, Update
-from protocol.timers import ProbeTick, Timer
-from protocol.transport import Clock, Transport
+from swimlab.protocol import codec
+from swimlab.protocol.messages import Gossip, MemberState, Message, NodeId, Ping, PushPull, Update
+from swimlab.protocol.timers import ProbeTick, Timer
+from swimlab.protocol.transport import Clock, Transport
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""`python -m sim.interleave`: the `swimlab races` command without the top-level CLI."""
+"""`python -m swimlab.sim.interleave`: the `swimlab races` command without the top-level CLI."""
 
 import sys
 

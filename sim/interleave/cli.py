@@ -2,7 +2,7 @@
 
 Parsing only; the work is `run_races`, a plain function tests call directly. The top-level CLI
 (scenarios/cli.py) imports this module lazily and calls `add_arguments` and `run`;
-`python -m sim.interleave` runs it standalone.
+`python -m swimlab.sim.interleave` runs it standalone.
 
 Exit status (Jepsen's convention): 0 every buggy variant was caught and every fixed one
 survived; 1 a fixed variant failed; 2 some bug was not found within the budget.
@@ -197,7 +197,7 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m sim.interleave", description="Search the seed's race examples."
+        prog="python -m swimlab.sim.interleave", description="Search the seed's race examples."
     )
     add_arguments(parser)
     return run(parser.parse_args(argv))

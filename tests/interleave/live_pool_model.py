@@ -1,4 +1,4 @@
-"""The real `live.pool.ConnectionPool` under the explorer, with a fake connection factory.
+"""The real `swimlab.live.pool.ConnectionPool` under the explorer, with a fake connection factory.
 
 Two scenarios, each checked against the same invariants as the worked examples:
 
@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from live.pool import ConnectionPool, PoolExhausted
-from sim.interleave.loop import yield_point
-from sim.interleave.model import Model
+from swimlab.live.pool import ConnectionPool, PoolExhausted
+from swimlab.sim.interleave.loop import yield_point
+from swimlab.sim.interleave.model import Model
 
 N = 2
 MAX_CONNECTIONS = 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.interleave.cli import exit_status, format_table, main, run_races
+from swimlab.sim.interleave.cli import exit_status, format_table, main, run_races
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "races.md"
 

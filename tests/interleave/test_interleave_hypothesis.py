@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.interleave import explore, replay
-from sim.interleave.hypothesis_glue import check_schedule, hypothesis_search, schedule_runs
-from sim.interleave.models import conn_health, pool_eviction, select_updates
+from swimlab.sim.interleave import explore, replay
+from swimlab.sim.interleave.hypothesis_glue import check_schedule, hypothesis_search, schedule_runs
+from swimlab.sim.interleave.models import conn_health, pool_eviction, select_updates
 
 
 @given(st.data())

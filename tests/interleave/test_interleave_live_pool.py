@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from live.pool import ConnectionPool, PoolClosed, PoolExhausted
-from sim.interleave import explore, replay
+from swimlab.live.pool import ConnectionPool, PoolClosed, PoolExhausted
+from swimlab.sim.interleave import explore, replay
 
 from . import live_pool_model as live_pool
 

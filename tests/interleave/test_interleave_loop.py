@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.interleave import (
+from swimlab.sim.interleave import (
     DFS,
     Lock,
     Model,

@@ -12,8 +12,8 @@ import os
 
 import pytest
 
-from sim.interleave import explore, replay
-from sim.interleave.models import EXAMPLES
+from swimlab.sim.interleave import explore, replay
+from swimlab.sim.interleave.models import EXAMPLES
 
 NIGHTLY = os.environ.get("SWIMLAB_HYPOTHESIS_PROFILE") == "nightly"
 BUG_BUDGET = 1000

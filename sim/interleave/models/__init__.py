@@ -1,7 +1,7 @@
 """Worked examples from the seed report, each in a buggy and a fixed form with its invariant.
 
 `EXAMPLES` maps an example name to its variants; variants whose `expect_bug` is true must be
-caught by the explorer, the others must survive it. The real `live.pool.ConnectionPool` runs
+caught by the explorer, the others must survive it. The real `swimlab.live.pool.ConnectionPool` runs
 under the same explorer in `tests/interleave/live_pool_model.py`: `sim` never imports `live`.
 """
 
