@@ -13,7 +13,7 @@ longer than what was found. `hypothesis_glue` offers hypothesis's own shrinker f
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .model import Failure, Model, RunResult, run_model
@@ -31,11 +31,18 @@ class ExploreResult:
     found_length: int | None  # choice points of the failing schedule as found
     shrunk_length: int | None  # ... after shrinking (None when not shrunk)
     replay: str | None  # the shortest failing schedule known
-    elapsed_s: float
+    elapsed_s: float  # wall time of the search and the shrinking
+    run: RunResult | None = field(default=None, repr=False)  # the replay's run, with its trace
 
     @property
     def found(self) -> bool:
         return self.failure is not None
+
+    def report(self, last: int | None = 40) -> str:
+        """The summary and, for a failure, the step-by-step trace of the shrunk schedule."""
+        if self.run is None:
+            return self.summary()
+        return f"{self.summary()}\n{self.run.report(last)}"
 
     def summary(self) -> str:
         if self.failure is None:
@@ -71,7 +78,7 @@ def explore(
         if not strat.start_run(runs):
             exhausted = True
             break
-        result = run_model(model, strat)
+        result = run_model(model, strat, detailed=False)
         strat.end_run(result.choices)
         runs += 1
         if not result.ok:
@@ -85,24 +92,26 @@ def explore(
             time.perf_counter() - started,
         )  # fmt: skip
     best = shrink_run(model, failing) if shrink else failing
+    shown = replay(model, best.choices)  # again, with locations and state in the trace
     return ExploreResult(
         model=model.name,
         strategy=strat.describe(),
         schedules=runs,
         exhausted=False,
         first_failure_at=runs,
-        failure=best.failure,
+        failure=shown.failure,
         found_length=failing.length,
         shrunk_length=best.length if shrink else None,
-        replay=best.replay,
+        replay=shown.replay,
         elapsed_s=time.perf_counter() - started,
+        run=shown,
     )
 
 
-def replay(model: Model[Any], schedule: str | list[int]) -> RunResult:
-    """Rerun one schedule given as a replay string (or a list of choices)."""
+def replay(model: Model[Any], schedule: str | list[int], *, detailed: bool = True) -> RunResult:
+    """Rerun one schedule given as a replay string (or a list of choices), deterministically."""
     choices = decode(schedule) if isinstance(schedule, str) else list(schedule)
-    return run_model(model, Replay(choices))
+    return run_model(model, Replay(choices), detailed=detailed)
 
 
 def _key(choices: list[int]) -> tuple[int, list[int]]:
@@ -126,7 +135,7 @@ def shrink_run(model: Model[Any], failing: RunResult, max_runs: int = 2000) -> R
             return False
         seen.add(text)
         runs += 1
-        result = replay(model, candidate)
+        result = replay(model, candidate, detailed=False)
         # Compare the choices actually made: Replay clamps indices that no longer fit.
         fails_alike = result.failure is not None and result.failure.kind == kind
         if fails_alike and _key(result.choices) < _key(best.choices):
