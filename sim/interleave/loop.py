@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import _cpython
+from .primitives import describe_primitive
 from .trace import START, TraceEntry, frame_location, innermost_user_frame, raise_location
 
 _PyTask = _cpython.PyTask
@@ -107,6 +108,7 @@ class ControlledLoop(base_events.BaseEventLoop):
         self.steps = 0
         self.last_task: asyncio.Task[Any] | None = None
         self.errors: list[dict[str, Any]] = []
+        self.names: dict[int, str] = {}  # id -> path in the model state, for unnamed primitives
         self._plumbing_runs = 0
         self._plumbing_limit = plumbing_limit
         self.set_exception_handler(lambda _loop, ctx: self.errors.append(ctx))
@@ -209,7 +211,11 @@ class ControlledLoop(base_events.BaseEventLoop):
         resumed_at = self._where.get(task, START)
         handle._run()
         next_at = self._where[task] = _suspended_at(task)
-        next_label = self.labels.get(task) if not task.done() else None
+        next_label = None
+        if not task.done():
+            next_label = self.labels.get(task)
+            if next_label is None and (waited := _waited_primitive(_coroutine_frames(task))) is not None:
+                next_label = f"waits on {describe_primitive(waited, self.names.get(id(waited)))}"
         self.trace.append(
             TraceEntry(self.steps, task.get_name(), label, now, resumed_at, next_at, next_label)
         )
@@ -275,7 +281,7 @@ class ControlledLoop(base_events.BaseEventLoop):
         return True
 
     def describe_blocked(self) -> list[BlockedTask]:
-        return [describe_wait(t) for t in self.tasks if not t.done()]
+        return [describe_wait(t, self.names) for t in self.tasks if not t.done()]
 
 
 def _is_asyncio_callback(callback: Callable[..., object]) -> bool:
@@ -345,23 +351,22 @@ def _coroutine_frames(task: asyncio.Task[Any]) -> list[types.FrameType]:
     return frames
 
 
-def _describe_object(obj: object) -> str:
-    from .primitives import describe_primitive  # late: primitives imports this module
-
-    return describe_primitive(obj)
+_PRIMITIVES = (asyncio.Lock, asyncio.Event, asyncio.Condition, asyncio.Semaphore, asyncio.Queue)
 
 
-def describe_wait(task: asyncio.Task[Any]) -> BlockedTask:
-    frames = _coroutine_frames(task)
-    waits_on = None
+def _waited_primitive(frames: list[types.FrameType]) -> object | None:
+    """The asyncio primitive whose method the task is suspended in, if any."""
     for frame in reversed(frames):
         owner = frame.f_locals.get("self")
-        if isinstance(
-            owner,
-            asyncio.Lock | asyncio.Event | asyncio.Condition | asyncio.Semaphore | asyncio.Queue,
-        ):
-            waits_on = _describe_object(owner)
-            break
+        if isinstance(owner, _PRIMITIVES):
+            return owner
+    return None
+
+
+def describe_wait(task: asyncio.Task[Any], names: dict[int, str] | None = None) -> BlockedTask:
+    frames = _coroutine_frames(task)
+    primitive = _waited_primitive(frames)
+    waits_on = None if primitive is None else describe_primitive(primitive, (names or {}).get(id(primitive)))
     waiter = _cpython.task_waiter(task)
     if waits_on is None:
         if isinstance(waiter, asyncio.Task | _PyTask):

@@ -38,8 +38,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .loop import BlockedTask, Chooser, ControlledLoop, StepLimitExceeded
 from .strategies import encode
-from .threads import Stalled, ThreadRuntime, patched_threading, real_primitives_in
-from .trace import TraceEntry, format_trace, raise_location
+from .threads import Stalled, ThreadRuntime, name_primitives, patched_threading, real_primitives_in
+from .trace import TraceEntry, format_trace, object_paths, raise_location
 
 S = TypeVar("S")
 
@@ -202,8 +202,10 @@ class Runtime(Protocol):
 class _AsyncRuntime:
     """The controlled event loop seen through the `Runtime` interface."""
 
-    def __init__(self, chooser: Chooser, detailed: bool) -> None:
+    def __init__(self, chooser: Chooser, detailed: bool, state: object) -> None:
         self.loop = ControlledLoop(chooser, detailed=detailed)
+        primitives = (asyncio.Lock, asyncio.Event, asyncio.Condition, asyncio.Semaphore, asyncio.Queue)
+        self.loop.names = {id(obj): path for path, obj in object_paths(state, primitives)}
         self._reported: set[int] = set()  # indices of finished tasks already looked at
 
     @property
@@ -249,10 +251,12 @@ class _AsyncRuntime:
         _teardown_loop(self.loop)
 
 
-def _make_runtime(bodies: list[tuple[str | None, TaskBody]], chooser: Chooser, detailed: bool) -> Runtime:
+def _make_runtime(
+    bodies: list[tuple[str | None, TaskBody]], chooser: Chooser, detailed: bool, state: object
+) -> Runtime:
     coroutines = [asyncio.iscoroutine(b) for _, b in bodies]
     if all(coroutines):
-        return _AsyncRuntime(chooser, detailed)
+        return _AsyncRuntime(chooser, detailed, state)
     if not any(coroutines) and all(callable(b) for _, b in bodies):
         return ThreadRuntime(chooser, detailed=detailed)
     for _, body in bodies:
@@ -300,7 +304,7 @@ def run_model(model: Model[Any], chooser: Chooser, *, detailed: bool = True) -> 
         bodies: list[tuple[str | None, TaskBody]] = (
             list(spec.items()) if isinstance(spec, Mapping) else [(None, b) for b in spec]
         )
-        runtime = _make_runtime(bodies, chooser, detailed)
+        runtime = _make_runtime(bodies, chooser, detailed, state)
         if isinstance(runtime, ThreadRuntime) and (real := real_primitives_in(state)):
             raise ModelError(
                 f"model {model.name!r}: {', '.join(real)} is a real threading primitive, created "
@@ -308,6 +312,7 @@ def run_model(model: Model[Any], chooser: Chooser, *, detailed: bool = True) -> 
                 "field(default_factory=threading.Lock)?); create it inside setup, e.g. "
                 "field(default_factory=lambda: threading.Lock())"
             )
+        name_primitives(state)
         try:
             with runtime.running():
                 for name, body in bodies:
@@ -326,8 +331,14 @@ def _run(runtime: Runtime, model: Model[Any], state: Any, hooks: _RunHooks, deta
             return message
         for predicate, text in hooks.checks:
             label = text() if callable(text) else text
-            if message := _check(predicate, f"always({label!r})" if label else "always()"):
-                return f"{label}: {message}" if label and label not in message else message
+            if message := _check(predicate, "always()"):
+                return (
+                    message
+                    if not label
+                    else label
+                    if message == "always() returned False"
+                    else f"{label}: {message}"
+                )
         return None
 
     if message := invariants():

@@ -54,6 +54,7 @@ from .trace import (
     frame_location,
     innermost_user_frame,
     is_user_file,
+    object_paths,
     raise_location,
 )
 
@@ -118,7 +119,7 @@ def _on_controller() -> bool:
     return ctx is not None and threading.get_ident() == ctx.controller
 
 
-_TARGET = re.compile(r"""(?:(\w+)|["'](\w+)["'])\s*(?::\s*[\w.\[\]| ]+)?[:=]\s*$""")
+_TARGET = re.compile(r"""(?:(\w+)\s*(?::\s*[\w.\[\]| ]+)?=|["'](\w+)["']\s*:)\s*$""")
 
 
 def _creation_name() -> tuple[str | None, str]:
@@ -502,35 +503,31 @@ _REAL_TYPES: tuple[type, ...] = (
 )  # fmt: skip
 
 
-def real_primitives_in(state: object, limit: int = 2000) -> list[str]:
-    """Paths (`state.cache.lock`) to real threading primitives reachable from `state`.
+def real_primitives_in(state: object) -> list[str]:
+    """Paths (`cache.lock`) to real threading primitives reachable from `state`.
 
     A thread model's state must hold controlled primitives; a real one appears when a reference
     to `threading.Lock` was taken before the run — typically `field(default_factory=threading.Lock)`
     — and a managed thread blocking on it would stall the run.
     """
-    found: list[str] = []
-    seen: set[int] = set()
-    queue: list[tuple[str, object, int]] = [("state", state, 0)]
-    while queue and len(seen) < limit:
-        path, obj, depth = queue.pop(0)
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        if isinstance(obj, _REAL_TYPES) and not isinstance(obj, Lock | RLock | Condition | Event | Semaphore):
-            found.append(path)
-            continue
-        if depth >= 3:
-            continue
-        children: list[tuple[str, object]] = []
-        if isinstance(obj, dict):
-            children = [(f"{path}[{k!r}]", v) for k, v in obj.items()]
-        elif isinstance(obj, list | tuple):
-            children = [(f"{path}[{i}]", v) for i, v in enumerate(obj)]
-        elif hasattr(obj, "__dict__") and not isinstance(obj, type | types.ModuleType | types.FunctionType):
-            children = [(f"{path}.{k}", v) for k, v in vars(obj).items()]
-        queue.extend((p, v, depth + 1) for p, v in children)
-    return found
+    controlled = (Lock, RLock, Condition, Event, Semaphore)
+    return [
+        p for p, obj in object_paths(state, (*_REAL_TYPES, *controlled)) if not isinstance(obj, controlled)
+    ]
+
+
+def name_primitives(state: object) -> None:
+    """Name the unnamed controlled primitives reachable from `state` after their path in it."""
+    for path, obj in object_paths(state, (Lock, RLock, Condition, Event, Semaphore)):
+        if getattr(obj, "name", None) is None:
+            setattr(obj, "name", _Path(path))  # noqa: B010 - the union has no common `name` attribute
+
+
+class _Path(str):
+    """A name taken from the primitive's place in the model state: printed without quotes."""
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 # --- explicit scheduling points ---------------------------------------------------------------

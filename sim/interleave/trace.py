@@ -63,6 +63,36 @@ def raise_location(error: BaseException) -> str | None:
     return f"{where(last.filename, last.lineno)} in {last.name}"
 
 
+def object_paths(root: object, wanted: tuple[type, ...], limit: int = 2000) -> list[tuple[str, object]]:
+    """(path, object) for each `wanted` object reachable from `root` ("locks['alice']",
+    "pool.mutex") through attributes, dict values and list/tuple items, breadth first, depth ≤ 3:
+    the names reports give primitives that were not named explicitly."""
+    found: list[tuple[str, object]] = []
+    seen: set[int] = set()
+    queue: list[tuple[str, object, int]] = [("", root, 0)]
+    while queue and len(seen) < limit:
+        path, obj, depth = queue.pop(0)
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, wanted):
+            found.append((path or "state", obj))
+            continue
+        if depth >= 3 or isinstance(
+            obj, str | bytes | int | float | type | types.ModuleType | types.FunctionType
+        ):
+            continue
+        children: list[tuple[str, object]] = []
+        if isinstance(obj, dict):
+            children = [(f"{path or 'state'}[{k!r}]", v) for k, v in obj.items()]
+        elif isinstance(obj, list | tuple):
+            children = [(f"{path or 'state'}[{i}]", v) for i, v in enumerate(obj)]
+        elif hasattr(obj, "__dict__"):
+            children = [(f"{path}.{k}" if path else k, v) for k, v in vars(obj).items()]
+        queue.extend((p, v, depth + 1) for p, v in children)
+    return found
+
+
 @dataclass(frozen=True)
 class TraceEntry:
     """One task step: `task` resumed at `resumed_at` and ran until `next_at`."""

@@ -145,7 +145,7 @@ def test_plain_asyncio_lock_and_awaited_task_are_described() -> None:
     failure = run_model(model, Replay([])).failure
     assert failure is not None and failure.kind == "deadlock"
     text = str(failure)
-    assert "stuck waits on an unnamed asyncio.Queue" in text
+    assert "stuck waits on Queue state['q'] (size 0, nothing will put or get)" in text
     assert "spawner waits on task 'stuck'" in text
 
 
