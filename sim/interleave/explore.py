@@ -4,8 +4,9 @@
 first failure, which it then shrinks (fewer choice points, fewer preemptions, smaller indices)
 so the printed replay string is short. `replay(model, text)` reruns one schedule exactly.
 
-The shrinker is a small deterministic delta-debugger over the choice list — delete a choice,
-zero it, lower it — keeping a candidate when it fails the same way (same failure kind). It
+The shrinker is a small deterministic delta-debugger over the choice list — delete choices,
+lower one, raise one when that makes the run shorter, move a switch earlier — keeping a candidate when it fails the same way (same
+failure kind). It
 orders candidates by (length, lexicographic), the order hypothesis uses, so the result is never
 longer than what was found. `hypothesis_glue` offers hypothesis's own shrinker for @given tests.
 """
@@ -163,6 +164,36 @@ def shrink_run(model: Model[Any], failing: RunResult, max_runs: int = 2000) -> R
             if i < len(current) and current[i] > 0:
                 for lower in range(current[i]):
                     if attempt([*current[:i], lower, *current[i + 1 :]]):
+                        improved = True
+                        break
+        if improved:
+            continue
+        # Pick another option at one point, keeping the rest: a different first move (another
+        # task starts) can lead to a much shorter failure; only shorter ones are kept.
+        current = trim(best.choices)
+        widest = max(current, default=0) + 1
+        for i in range(len(current)):
+            current = trim(best.choices)
+            for other in range(widest + 1):
+                if (
+                    i < len(current)
+                    and other > current[i]
+                    and attempt([*current[:i], other, *current[i + 1 :]])
+                ):
+                    improved = True
+                    break
+        if improved:
+            continue
+        # Move a switch earlier (its value to position i, a zero where it was): a preemption
+        # that happens sooner often makes the failure sooner, which deleting cannot reach.
+        current = trim(best.choices)
+        for j in range(len(current) - 1, 0, -1):
+            for i in range(j):
+                current = trim(best.choices)
+                if j < len(current) and current[j] > 0 and current[i] == 0:
+                    moved = list(current)
+                    moved[i], moved[j] = current[j], 0
+                    if attempt(moved):
                         improved = True
                         break
     return best
