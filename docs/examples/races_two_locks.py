@@ -70,7 +70,9 @@ def _threads(ordered: bool):  # type: ignore[no-untyped-def]
 
 BUGGY = Model("two-locks", Bank, _tasks(False), at_end=money_is_conserved, expect_bug=True)
 FIXED = Model("two-locks", Bank, _tasks(True), at_end=money_is_conserved)
-THREADS_BUGGY = Model("two-locks-threads", ThreadedBank, _threads(False), at_end=money_is_conserved, expect_bug=True)
+THREADS_BUGGY = Model(
+    "two-locks-threads", ThreadedBank, _threads(False), at_end=money_is_conserved, expect_bug=True
+)
 THREADS_FIXED = Model("two-locks-threads", ThreadedBank, _threads(True), at_end=money_is_conserved)
 
 

@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--model",
         action="append",
         metavar="EXAMPLE",
-        help="a shipped example to run (repeatable; see --list)",
+        help="a shipped example to run (repeatable; 'all': every one; see --list)",
     )
     parser.add_argument(
         "--strategy",
@@ -65,18 +65,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="search strategy (default all: random, pct and dfs in turn, each with the full budget)",
     )
     parser.add_argument(
-        "--budget", type=int, default=500, help="schedules per model and strategy (default 500)"
+        "--budget", type=int, default=500, metavar="N", help="schedules per model and strategy (default 500)"
     )
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random strategies (default 0)")
+    parser.add_argument(
+        "--seed", type=int, default=0, metavar="N", help="seed of the random strategies (default 0)"
+    )
     parser.add_argument(
         "--seeds",
         type=int,
         default=1,
-        help="with K > 1: run each search with seeds 0..K-1 (no shrinking) and print the median "
-        "number of schedules to the first failure",
+        metavar="K",
+        help="with K > 1: run each search with seeds 0..K-1 (DFS once: it has no seed; no "
+        "shrinking) and print the median number of schedules to the first failure",
     )
-    parser.add_argument("--depth", type=int, default=3, help="PCT bug depth d (default 3)")
-    parser.add_argument("--preemptions", type=int, default=2, help="DFS preemption bound (default 2)")
+    parser.add_argument("--depth", type=int, default=3, metavar="D", help="PCT bug depth d (default 3)")
+    parser.add_argument(
+        "--preemptions", type=int, default=2, metavar="P", help="DFS preemption bound (default 2)"
+    )
     parser.add_argument(
         "--replay",
         metavar="STRING",
@@ -175,19 +180,24 @@ def measure(
     depth: int = 3,
     preemptions: int = 2,
 ) -> list[Median]:
-    """Schedules to the first failure per target and strategy, over seeds 0..seeds-1."""
+    """Schedules to the first failure per target and strategy, over seeds 0..seeds-1 (DFS, which
+    has no seed, runs once)."""
     chosen = _targets(targets)
-    per_seed = [
-        run_races(chosen, strategies, budget, s, depth, preemptions, shrink=False) for s in range(seeds)
-    ]
     out: list[Median] = []
-    for i, row in enumerate(per_seed[0]):
-        results = [rows[i].result for rows in per_seed]
-        firsts = [r.first_failure_at or budget + 1 for r in results]
-        found = sum(1 for r in results if r.found)
-        clean = max((r.schedules for r in results if not r.found), default=0)
-        median = statistics.median(firsts) if found else None
-        out.append(Median(row.example, row.variant, results[0].strategy, found, seeds, median, clean))
+    for target in chosen:
+        for strategy in strategies:
+            runs = 1 if strategy == "dfs" else seeds
+            results = [
+                run_races([target], (strategy,), budget, s, depth, preemptions, shrink=False)[0].result
+                for s in range(runs)
+            ]
+            firsts = [r.first_failure_at or budget + 1 for r in results]
+            found = sum(1 for r in results if r.found)
+            clean = max((r.schedules for r in results if not r.found), default=0)
+            median = statistics.median(firsts) if found else None
+            out.append(
+                Median(target.example, target.variant, results[0].strategy, found, runs, median, clean)
+            )
     return out
 
 
@@ -211,7 +221,7 @@ def exit_status(rows: Sequence[RaceRow]) -> int:
 def _selected(args: argparse.Namespace) -> list[Target]:
     targets = [t for spec in args.targets for t in file_targets(spec)]
     if args.model or not targets:
-        targets += shipped_targets(args.model)
+        targets += shipped_targets(None if args.model == ["all"] else args.model)
     return targets
 
 

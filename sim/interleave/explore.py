@@ -5,10 +5,10 @@ first failure, which it then shrinks (fewer choice points, fewer preemptions, sm
 so the printed replay string is short. `replay(model, text)` reruns one schedule exactly.
 
 The shrinker is a small deterministic delta-debugger over the choice list — delete choices,
-lower one, raise one when that makes the run shorter, move a switch earlier — keeping a candidate when it fails the same way (same
-failure kind). It
-orders candidates by (length, lexicographic), the order hypothesis uses, so the result is never
-longer than what was found. `hypothesis_glue` offers hypothesis's own shrinker for @given tests.
+lower one, raise one when that makes the run shorter, move a switch earlier — keeping a
+candidate when it fails the same way (same failure kind). It orders candidates by (length,
+lexicographic), the order hypothesis uses, so the result is never longer than what was
+found. `hypothesis_glue` offers hypothesis's own shrinker for @given tests.
 """
 
 from __future__ import annotations

@@ -53,7 +53,7 @@ def _strategies(strategy: str | Sequence[str]) -> tuple[str, ...]:
 def check_model(
     model: Model[Any],
     strategy: str | Sequence[str] = "all",
-    budget: int = 300,
+    budget: int = 500,
     seed: int = 0,
     *,
     replay_schedule: str | None = None,
@@ -133,7 +133,7 @@ def body_model(
 
 def race_test(
     strategy: str | Sequence[str] = "all",
-    budget: int = 300,
+    budget: int = 500,
     seed: int = 0,
     *,
     replay: str | None = None,
