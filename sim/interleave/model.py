@@ -307,10 +307,10 @@ def run_model(model: Model[Any], chooser: Chooser, *, detailed: bool = True) -> 
         runtime = _make_runtime(bodies, chooser, detailed, state)
         if isinstance(runtime, ThreadRuntime) and (real := real_primitives_in(state)):
             raise ModelError(
-                f"model {model.name!r}: {', '.join(real)} is a real threading primitive, created "
-                "outside the controlled run (a reference to threading.Lock taken before it, such as "
-                "field(default_factory=threading.Lock)?); create it inside setup, e.g. "
-                "field(default_factory=lambda: threading.Lock())"
+                f"model {model.name!r}: {', '.join(f'`{p}`' for p in real)} in its state is a real "
+                "threading primitive, created outside the controlled run (a reference to "
+                "threading.Lock taken before it, such as field(default_factory=threading.Lock)?); "
+                "create it inside setup, e.g. field(default_factory=lambda: threading.Lock())"
             )
         name_primitives(state)
         try:

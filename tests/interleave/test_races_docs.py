@@ -30,7 +30,9 @@ def _sample(starting: str) -> str:
 def _run_block(block: str, namespace: dict[str, object]) -> str:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(compile(block, "example.py", "exec", dont_inherit=True), namespace)  # our own guide, run as written
+        exec(
+            compile(block, "example.py", "exec", dont_inherit=True), namespace
+        )  # our own guide, run as written
     return out.getvalue()
 
 
@@ -87,9 +89,9 @@ def test_every_option_is_documented_with_its_real_default() -> None:
         for flag in action.option_strings:
             if flag not in ("-h", "--help"):
                 assert f"`{flag}" in TEXT, f"{flag} is not described in docs/races.md"
-        if isinstance(action.default, int) and not isinstance(action.default, bool) and action.help:
-            if "default" in action.help:
-                assert f"default {action.default}" in action.help, action.help
+        is_number = isinstance(action.default, int) and not isinstance(action.default, bool)
+        if is_number and action.help and "default" in action.help:
+            assert f"default {action.default}" in action.help, action.help
     defaults = {a.dest: a.default for a in parser._actions}
     assert defaults["strategy"] == "all" and "`all` (default" in TEXT
     assert defaults["budget"] == 500 and "(default 500)" in TEXT
