@@ -6,7 +6,7 @@ string; `race_test` does the same inside a pytest suite. See docs/races.md for t
 the full API.
 """
 
-from . import threads
+from . import thread_runtime, threads
 from .explore import ExploreResult, explore, replay, shrink_run
 from .loop import BlockedTask, ChoicePoint, ControlledLoop, current_step, yield_point
 from .model import (
@@ -59,6 +59,7 @@ __all__ = [
     "replay",
     "run_model",
     "shrink_run",
+    "thread_runtime",
     "threads",
     "watch",
     "yield_point",

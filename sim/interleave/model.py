@@ -38,7 +38,8 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .loop import BlockedTask, Chooser, ControlledLoop, StepLimitExceeded
 from .strategies import encode
-from .threads import Stalled, ThreadRuntime, name_primitives, patched_threading, real_primitives_in
+from .thread_runtime import Stalled, ThreadRuntime
+from .threads import name_primitives, patched_threading, real_primitives_in
 from .trace import TraceEntry, format_trace, object_paths, raise_location
 
 S = TypeVar("S")

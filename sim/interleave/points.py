@@ -16,7 +16,7 @@ import asyncio
 from collections.abc import Awaitable, Generator
 from typing import Any
 
-from . import threads
+from . import thread_runtime
 from .loop import yield_point
 
 
@@ -33,8 +33,8 @@ _DONE = _Done()
 
 def point(label: str | None = None) -> Awaitable[None]:
     """A scheduling point labelled `label` (shown in traces and deadlock reports)."""
-    if threads.in_managed_thread():
-        threads.thread_point(label)
+    if thread_runtime.in_managed_thread():
+        thread_runtime.thread_point(label)
         return _DONE
     try:
         asyncio.get_running_loop()

@@ -20,6 +20,7 @@ from swimlab.sim.interleave import (
     race_test,
     replay,
     run_model,
+    thread_runtime,
     threads,
 )
 
@@ -254,7 +255,7 @@ def test_a_spinning_thread_hits_the_step_limit() -> None:
 
 
 def test_a_thread_blocked_on_an_uncontrolled_lock_is_reported_as_stalled(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(threads, "STALL_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(thread_runtime, "STALL_TIMEOUT_S", 0.3)
     real = threading.Lock()  # created before the run: a real lock
     real.acquire()
 
@@ -291,8 +292,8 @@ def test_threading_is_restored_and_other_threads_keep_real_primitives() -> None:
     with threads.patched_threading():
         made["controller"] = threading.Lock()
         foreign = threading.Thread(target=other)
-        threads._real_start(foreign)  # a thread of the process the run does not own
-        threads._real_join(foreign)
+        thread_runtime._real_start(foreign)  # a thread of the process the run does not own
+        thread_runtime._real_join(foreign)
     made["after"] = threading.Lock()
 
     def body() -> None:
