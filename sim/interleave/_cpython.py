@@ -1,5 +1,8 @@
 """The one place that touches CPython's private asyncio internals, behind typed functions.
 
+The three accessors on the loop's hot path return the private attribute as is (no `cast`: a
+call per step adds up); their signatures are the typed interface.
+
 The controlled loop needs five things asyncio does not expose: the ready queue and the timer
 heap of `BaseEventLoop` (`_ready`, `_scheduled`), the callback of a handle (to trace a ready
 step back to its task), the pure-Python task class (`_PyTask`, whose steps are ordinary
@@ -24,7 +27,7 @@ set_running_loop: Callable[[asyncio.AbstractEventLoop | None], None] = events._s
 
 def ready_queue(loop: base_events.BaseEventLoop) -> deque[events.Handle]:
     """The loop's queue of callbacks ready to run now."""
-    return cast(deque[events.Handle], loop._ready)  # type: ignore[attr-defined]
+    return loop._ready  # type: ignore[attr-defined,no-any-return]
 
 
 def set_ready_queue(loop: base_events.BaseEventLoop, ready: deque[events.Handle]) -> None:
@@ -33,7 +36,7 @@ def set_ready_queue(loop: base_events.BaseEventLoop, ready: deque[events.Handle]
 
 def timer_heap(loop: base_events.BaseEventLoop) -> list[events.TimerHandle]:
     """The loop's heap of pending timers (ordered by `TimerHandle.__lt__`)."""
-    return cast(list[events.TimerHandle], loop._scheduled)  # type: ignore[attr-defined]
+    return loop._scheduled  # type: ignore[attr-defined,no-any-return]
 
 
 def check_closed(loop: base_events.BaseEventLoop) -> None:
@@ -46,7 +49,7 @@ def set_owner_thread(loop: base_events.BaseEventLoop, ident: int | None) -> None
 
 
 def handle_callback(handle: events.Handle) -> Callable[..., object]:
-    return cast(Callable[..., object], handle._callback)  # type: ignore[attr-defined]
+    return handle._callback  # type: ignore[attr-defined,no-any-return]
 
 
 def mark_timer_scheduled(timer: events.TimerHandle, scheduled: bool) -> None:

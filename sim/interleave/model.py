@@ -205,9 +205,16 @@ class _AsyncRuntime:
 
     def __init__(self, chooser: Chooser, detailed: bool, state: object) -> None:
         self.loop = ControlledLoop(chooser, detailed=detailed)
-        primitives = (asyncio.Lock, asyncio.Event, asyncio.Condition, asyncio.Semaphore, asyncio.Queue)
-        self.loop.names = {id(obj): path for path, obj in object_paths(state, primitives)}
+        self._state = state
         self._reported: set[int] = set()  # indices of finished tasks already looked at
+        self._named = False
+        if detailed:  # a search does not print names: it pays for them only on a deadlock
+            self._name_primitives()
+
+    def _name_primitives(self) -> None:
+        primitives = (asyncio.Lock, asyncio.Event, asyncio.Condition, asyncio.Semaphore, asyncio.Queue)
+        self.loop.names = {id(obj): path for path, obj in object_paths(self._state, primitives)}
+        self._named = True
 
     @property
     def steps(self) -> int:
@@ -242,6 +249,8 @@ class _AsyncRuntime:
         return None
 
     def describe_blocked(self) -> list[BlockedTask]:
+        if not self._named and any(not t.done() for t in self.loop.tasks):
+            self._name_primitives()
         return self.loop.describe_blocked()
 
     def annotate_last(self, state: str) -> None:
@@ -313,7 +322,8 @@ def run_model(model: Model[Any], chooser: Chooser, *, detailed: bool = True) -> 
                 "threading.Lock taken before it, such as field(default_factory=threading.Lock)?); "
                 "create it inside setup, e.g. field(default_factory=lambda: threading.Lock())"
             )
-        name_primitives(state)
+        if isinstance(runtime, ThreadRuntime):
+            name_primitives(state)
         try:
             with runtime.running():
                 for name, body in bodies:
