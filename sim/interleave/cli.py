@@ -18,13 +18,15 @@ failed; 2 a bug was not found within the budget (unknown), or the command could 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .explore import ExploreResult, explore, replay
-from .model import ModelError, OptimizedModeError
+from .model import Model, ModelError, OptimizedModeError
 from .targets import Target, TargetError, file_targets, shipped_targets
 from .trace import raise_location
 
@@ -225,6 +227,13 @@ def _selected(args: argparse.Namespace) -> list[Target]:
     return targets
 
 
+def _describe(model: Model[Any]) -> str:
+    """The model's description, or else the first line of its module's docstring."""
+    module = sys.modules.get(getattr(model.tasks, "__module__", ""))
+    text = model.description.strip() or ((module.__doc__ if module else None) or "").strip()
+    return text.splitlines()[0] if text else ""
+
+
 def _run(args: argparse.Namespace) -> int:
     for name in ("budget", "seeds", "depth"):
         if getattr(args, name) < 1:
@@ -234,9 +243,8 @@ def _run(args: argparse.Namespace) -> int:
     targets = _selected(args)
     if args.list:
         for t in targets:
-            doc = t.model.description.strip().splitlines()[0] if t.model.description.strip() else ""
-            kind = "buggy" if t.model.expect_bug else "must hold"
-            print(f"{t.example} {t.variant} ({kind})" + (f" — {doc}" if doc else ""))
+            print(f"{t.example} {t.variant} ({'expected to fail' if t.model.expect_bug else 'must hold'})"
+                  + (f" — {doc}" if (doc := _describe(t.model)) else ""))  # fmt: skip
         return 0
     if args.replay is not None:
         if len(targets) != 1:
@@ -271,6 +279,9 @@ def run(args: argparse.Namespace) -> int:
     """Run the parsed command; an error a user can fix is one `error:` line and exit status 2."""
     try:
         return _run(args)
+    except BrokenPipeError:  # `swimlab races --list | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (TargetError, ModelError, OptimizedModeError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
