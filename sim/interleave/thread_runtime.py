@@ -243,6 +243,12 @@ class ThreadRuntime:
         finally:
             ctx.runtime = None
 
+    def attach(self, state: object) -> None:
+        """Name the unnamed primitives of the model's state after their place in it."""
+        from .threads import name_primitives  # threads.py builds on this module
+
+        name_primitives(state)
+
     def spawn(self, name: str | None, body: Callable[[], object] | Any) -> None:
         if not callable(body):
             raise TypeError(f"thread {name!r}: expected a callable, got {type(body).__name__}")

@@ -160,7 +160,10 @@ def test_replay_prints_the_whole_trace_of_one_schedule(models: Path, capsys) -> 
 
 def test_list_and_seeds_work_on_files(models: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     assert main([f"{models}:RACY,CALM", "--list"]) == 0
-    assert capsys.readouterr().out.splitlines() == ["counter RACY (expected to fail)", "calm CALM (expected to fail)"]
+    assert capsys.readouterr().out.splitlines() == [
+        "counter RACY (expected to fail)",
+        "calm CALM (expected to fail)",
+    ]
     assert main([f"{models}:RACY", "--seeds", "3", "--strategy", "random"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:4] == ["model", "variant", "strategy", "found"]
