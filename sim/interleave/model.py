@@ -39,7 +39,7 @@ from typing import Any, Generic, Protocol, TypeVar
 from .loop import BlockedTask, Chooser, ControlledLoop, StepLimitExceeded
 from .strategies import encode
 from .thread_runtime import Stalled, ThreadRuntime
-from .threads import name_primitives, patched_threading, real_primitives_in
+from .threads import patched_threading, real_primitives_in
 from .trace import TraceEntry, format_trace, object_paths, raise_location
 
 S = TypeVar("S")
@@ -192,6 +192,7 @@ class Runtime(Protocol):
     def trace(self) -> list[TraceEntry]: ...
 
     def running(self) -> contextlib.AbstractContextManager[None]: ...
+    def attach(self, state: object) -> None: ...
     def spawn(self, name: str | None, body: TaskBody) -> None: ...
     def step(self) -> bool: ...
     def new_error(self) -> tuple[str, BaseException] | None: ...
@@ -203,12 +204,15 @@ class Runtime(Protocol):
 class _AsyncRuntime:
     """The controlled event loop seen through the `Runtime` interface."""
 
-    def __init__(self, chooser: Chooser, detailed: bool, state: object) -> None:
+    def __init__(self, chooser: Chooser, detailed: bool) -> None:
         self.loop = ControlledLoop(chooser, detailed=detailed)
-        self._state = state
+        self._state: object = None
         self._reported: set[int] = set()  # indices of finished tasks already looked at
         self._named = False
-        if detailed:  # a search does not print names: it pays for them only on a deadlock
+
+    def attach(self, state: object) -> None:
+        self._state = state
+        if self.loop.detailed:  # a search does not print names: it pays for them only on a deadlock
             self._name_primitives()
 
     def _name_primitives(self) -> None:
@@ -261,12 +265,14 @@ class _AsyncRuntime:
         _teardown_loop(self.loop)
 
 
-def _make_runtime(
-    bodies: list[tuple[str | None, TaskBody]], chooser: Chooser, detailed: bool, state: object
+def _choose_runtime(
+    bodies: list[tuple[str | None, TaskBody]], loop_runtime: _AsyncRuntime, chooser: Chooser, detailed: bool
 ) -> Runtime:
+    """The loop for coroutines, the thread scheduler for callables (whose loop is then closed)."""
     coroutines = [asyncio.iscoroutine(b) for _, b in bodies]
     if all(coroutines):
-        return _AsyncRuntime(chooser, detailed, state)
+        return loop_runtime
+    loop_runtime.loop.close()
     if not any(coroutines) and all(callable(b) for _, b in bodies):
         return ThreadRuntime(chooser, detailed=detailed)
     for _, body in bodies:
@@ -309,12 +315,15 @@ def run_model(model: Model[Any], chooser: Chooser, *, detailed: bool = True) -> 
     if sys.flags.optimize:
         raise OptimizedModeError()
     with _hooks() as hooks, patched_threading():
-        state = model.setup()
-        spec = model.tasks(state)
+        loop_runtime = _AsyncRuntime(chooser, detailed)
+        with loop_runtime.running():  # setup may use the running loop (futures, tasks...)
+            state = model.setup()
+            spec = model.tasks(state)
         bodies: list[tuple[str | None, TaskBody]] = (
             list(spec.items()) if isinstance(spec, Mapping) else [(None, b) for b in spec]
         )
-        runtime = _make_runtime(bodies, chooser, detailed, state)
+        runtime = _choose_runtime(bodies, loop_runtime, chooser, detailed)
+        runtime.attach(state)
         if isinstance(runtime, ThreadRuntime) and (real := real_primitives_in(state)):
             raise ModelError(
                 f"model {model.name!r}: {', '.join(f'`{p}`' for p in real)} in its state is a real "
@@ -322,8 +331,6 @@ def run_model(model: Model[Any], chooser: Chooser, *, detailed: bool = True) -> 
                 "threading.Lock taken before it, such as field(default_factory=threading.Lock)?); "
                 "create it inside setup, e.g. field(default_factory=lambda: threading.Lock())"
             )
-        if isinstance(runtime, ThreadRuntime):
-            name_primitives(state)
         try:
             with runtime.running():
                 for name, body in bodies:
