@@ -454,8 +454,10 @@ def start_thread(thread: threading.Thread) -> None:
         return
     if runtime is None:
         raise RuntimeError(
-            f"thread {thread.name!r} started outside the model's threads (in setup or tasks?): "
-            "return the thread bodies from tasks(state), or start threads from inside them"
+            f"thread {thread.name!r} started where the explorer cannot control it: in setup, "
+            "tasks(state), or a task of an asyncio model (run_in_executor, asyncio.to_thread). "
+            "Threads are explored in thread models: return the thread bodies from tasks(state), "
+            "or start threads from inside them"
         )
     runtime.start_managed(thread)
 

@@ -249,6 +249,9 @@ class Lock(_Lockish):
             self._real = _thread.allocate_lock()
         return self._real
 
+    def _at_fork_reinit(self) -> None:  # what threading calls in a forked child
+        self._holder, self._real = None, None
+
     def __enter__(self) -> bool:
         return self.acquire()
 
@@ -311,6 +314,9 @@ class RLock(_Lockish):
         if self._real is None:
             self._real = _real_rlock()
         return self._real
+
+    def _at_fork_reinit(self) -> None:  # what threading calls in a forked child
+        self._owner, self._count, self._real = None, 0, None
 
     def __enter__(self) -> bool:
         return self.acquire()

@@ -332,3 +332,15 @@ def test_many_failing_runs_leak_no_threads() -> None:
     for seed in range(30):
         run_model(model, RandomWalk(seed))
     assert threading.active_count() == before
+
+
+def test_an_asyncio_model_starting_a_thread_is_told_why_it_cannot() -> None:
+    import asyncio
+
+    async def offload(s: dict) -> None:  # type: ignore[type-arg]
+        await asyncio.to_thread(len, "abc")
+
+    result = run_model(Model("to-thread", dict, lambda s: {"t": offload(s)}), Replay([]))
+    assert result.failure is not None and result.failure.kind == "exception"
+    assert "started where the explorer cannot control it" in result.failure.message
+    assert "asyncio.to_thread" in result.failure.message
