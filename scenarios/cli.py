@@ -6,7 +6,7 @@
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab list
     swimlab bench [--quick]
-    swimlab races ...            (the interleaving explorer, sim.interleave.cli)
+    swimlab races [FILE.py[:NAME] ...]  (the interleaving explorer: sim.interleave.cli)
 
 Exit codes: 0 valid, 1 invalid (a check failed), 2 could not run (bad scenario, crash, unknown).
 """
@@ -209,7 +209,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     bench = sub.add_parser("bench", help="simulator speed and memory benchmark")
     bench.add_argument("--quick", action="store_true", help="smaller N for a fast look")
     bench.set_defaults(func=_bench)
-    races = sub.add_parser("races", help="explore task interleavings (sim.interleave)")
+    races = sub.add_parser(
+        "races", help="explore task and thread interleavings: the race examples or your models (FILE.py)"
+    )
     return parser, races
 
 
