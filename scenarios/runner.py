@@ -20,6 +20,7 @@ from swimlab.protocol.formulas import suspicion_timeout
 from swimlab.reports.checks import CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.result import build_result, write_result
+from swimlab.reports.schema import Metrics, RunResult, to_json
 from swimlab.reports.trace import TraceWriter
 
 from .loader import Scenario
@@ -32,9 +33,9 @@ class Result:
     seed: int
     verdict: str
     checks: list[CheckResult]
-    metrics: dict[str, Any]
+    metrics: Metrics
     out_dir: Path | None
-    result: dict[str, Any] = field(repr=False)
+    result: RunResult = field(repr=False)
     accumulator: MetricsAccumulator = field(repr=False)
 
     @property
@@ -203,22 +204,18 @@ def run_scenario(
         checks=checks,
         verdict=v,
         metrics=metrics,
-        extra={
-            "description": scenario.description,
-            "nodes": scenario.cluster["nodes"],
-            "preset": scenario.cluster["preset"],
-            "duration_s": scenario.duration_s,
-            "config_overrides": dict(scenario.cluster["config"]),
-            "config": dataclasses.asdict(scenario.config),
-            "network": {"loss": scenario.network["loss"]},
-            "command": command or f"swimlab run {scenario.source} --seed {seed}",
-        },
+        description=scenario.description,
+        nodes=scenario.cluster["nodes"],
+        preset=scenario.cluster["preset"],
+        duration_s=scenario.duration_s,
+        config_overrides=dict(scenario.cluster["config"]),
+        config=dataclasses.asdict(scenario.config),
+        loss=scenario.network["loss"],
+        command=command or f"swimlab run {scenario.source} --seed {seed}",
     )
     if out is not None:
         write_result(out / "result.json", result)
-        from swimlab.reports.plots import view_series
-
-        (out / "series.json").write_text(json.dumps(view_series(acc)) + "\n", encoding="utf-8")
+        (out / "series.json").write_text(json.dumps(to_json(acc.series())) + "\n", encoding="utf-8")
         if render:
             try:
                 from swimlab.reports.render import render_run
