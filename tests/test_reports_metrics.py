@@ -193,3 +193,13 @@ def test_reports_never_imports_a_runtime() -> None:
             parts = name.split(".")
             runtime = parts[1] if parts[0] == "swimlab" and len(parts) > 1 else parts[0]
             assert runtime not in ("sim", "live"), f"{path} imports {name}"
+
+
+def test_report_on_a_result_of_another_version_says_so(tmp_path: Path) -> None:
+    from swimlab.reports.render import ReportError, render
+
+    data = to_json(_result(booted("ab").finish(30.0, wall_s=0.0)))
+    data["schema_version"] = 0
+    (tmp_path / "result.json").write_text(json.dumps(data))
+    with pytest.raises(ReportError, match="schema_version 0, but this swimlab reads RunResult schema 1"):
+        render(tmp_path)
