@@ -43,7 +43,7 @@ from .detection import Detection
 from .false_positives import FalsePositives
 from .intervals import Intervals
 from .load import Load
-from .observer import HOOKS, Observer
+from .observer import Hooks, Observer
 from .totals import Totals
 from .truth import GroundTruth
 from .views import Views
@@ -52,7 +52,6 @@ from .views import Views
 class MetricsAccumulator:
     def __init__(self, fp_grace_s: float = 0.0, warmup_s: float = 0.0, sample_every_s: float = 1.0) -> None:
         self.sample_every_s = sample_every_s
-        self.now = 0.0
         self._next_sample = 0.0
         self.truth = GroundTruth()
         self.beliefs = Beliefs(self.truth)
@@ -72,16 +71,7 @@ class MetricsAccumulator:
             self.intervals,
             self.totals,
         ]
-        hooks = {hook: [getattr(o, hook) for o in observers if o.implements(hook)] for hook in HOOKS}
-        self._on_host_up = hooks["on_host_up"]
-        self._on_host_down = hooks["on_host_down"]
-        self._on_impair = hooks["on_impair"]
-        self._on_fault = hooks["on_fault"]
-        self._on_verdict = hooks["on_verdict"]
-        self._on_view_change = hooks["on_view_change"]
-        self._on_events_dropped = hooks["on_events_dropped"]
-        self._on_end = hooks["on_end"]
-        self._on_sample = hooks["on_sample"]
+        self._hooks = Hooks.of(observers)
         self._handlers: dict[str, Callable[[float, Any], None]] = {
             "state": self._state,
             "host": self._host,
@@ -94,10 +84,9 @@ class MetricsAccumulator:
     def feed(self, record: TraceRecord) -> None:
         t = record["t"]
         while t >= self._next_sample and self.sample_every_s > 0:
-            for hook in self._on_sample:
+            for hook in self._hooks.on_sample:
                 hook(self._next_sample)
             self._next_sample += self.sample_every_s
-        self.now = t
         handler = self._handlers.get(record["kind"])
         if handler is not None:
             handler(t, record)
@@ -105,22 +94,22 @@ class MetricsAccumulator:
     # One handler per record kind ------------------------------------------------------------
     def _state(self, t: float, r: NotificationRecord) -> None:
         if r["event"] == "events_dropped":
-            for hook in self._on_events_dropped:
-                hook(t, r["node"], r["count"])
+            for dropped in self._hooks.on_events_dropped:
+                dropped(t, r["node"], r["count"])
             return
         if r["event"] == "refuted":
             return  # the refuting node's own view does not change
         believes_up = BELIEVES_UP[r["event"]]
         if r["event"] == "suspect" or r["event"] == "dead":
-            for hook in self._on_verdict:
-                hook(t, r)
+            for verdict in self._hooks.on_verdict:
+                verdict(t, r)
         observer, member = r["node"], r["member"]
         if observer == member:
             return
         truth = self.truth
         if self.beliefs.set(truth.idx(observer), truth.idx(member), believes_up):
-            for hook in self._on_view_change:
-                hook(t, member, believes_up)
+            for view_change in self._hooks.on_view_change:
+                view_change(t, member, believes_up)
 
     def _host(self, t: float, r: HostRecord) -> None:
         name, how = r["node"], r["how"]
@@ -130,27 +119,27 @@ class MetricsAccumulator:
             return
         if going_up:
             self.beliefs.node_up(i, how)
-            for hook in self._on_host_up:
+            for hook in self._hooks.on_host_up:
                 hook(t, name, how)
         else:
             self.beliefs.node_down(i)
-            for hook in self._on_host_down:
+            for hook in self._hooks.on_host_down:
                 hook(t, name, how)
 
     def _impair(self, t: float, r: ImpairRecord) -> None:
         self.truth.impair(t, r["node"], r["on"])
-        for hook in self._on_impair:
+        for hook in self._hooks.on_impair:
             hook(t, r)
 
     def _fault(self, t: float, r: FaultRecord) -> None:
-        for hook in self._on_fault:
+        for hook in self._hooks.on_fault:
             hook(t, r)
 
     def _meta(self, t: float, r: MetaRecord) -> None:
         self.truth.meta(r)
 
     def _end(self, t: float, r: EndRecord) -> None:
-        for hook in self._on_end:
+        for hook in self._hooks.on_end:
             hook(r)
 
     # Results --------------------------------------------------------------------------------

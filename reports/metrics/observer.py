@@ -10,6 +10,9 @@ observer keeps only its own counts and builds its own part of the result schema
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+
 from swimlab.protocol.trace_schema import EndRecord, FaultRecord, HostHow, ImpairRecord, StateRecord
 
 
@@ -46,14 +49,25 @@ class Observer:
         return getattr(cls, hook) is not getattr(Observer, hook)
 
 
-HOOKS = (
-    "on_host_up",
-    "on_host_down",
-    "on_impair",
-    "on_fault",
-    "on_verdict",
-    "on_view_change",
-    "on_events_dropped",
-    "on_end",
-    "on_sample",
-)
+@dataclass(frozen=True)
+class Hooks:
+    """Per hook, the bound methods of the observers that implement it, in observer order."""
+
+    on_host_up: list[Callable[[float, str, HostHow], None]]
+    on_host_down: list[Callable[[float, str, HostHow], None]]
+    on_impair: list[Callable[[float, ImpairRecord], None]]
+    on_fault: list[Callable[[float, FaultRecord], None]]
+    on_verdict: list[Callable[[float, StateRecord], None]]
+    on_view_change: list[Callable[[float, str, bool], None]]
+    on_events_dropped: list[Callable[[float, str, int], None]]
+    on_end: list[Callable[[EndRecord], None]]
+    on_sample: list[Callable[[float], None]]
+
+    @classmethod
+    def of(cls, observers: Sequence[Observer]) -> Hooks:
+        return cls(
+            **{
+                hook.name: [getattr(o, hook.name) for o in observers if o.implements(hook.name)]
+                for hook in fields(cls)
+            }
+        )
