@@ -13,15 +13,14 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from swimlab.protocol.streams import stream
+
 from . import grudges
 from .loader import Scenario
 
 
 def _stream(seed: int, *parts: object) -> random.Random:
-    import hashlib
-
-    key = ":".join([str(seed), "nemesis", *map(str, parts)]).encode()
-    return random.Random(int.from_bytes(hashlib.sha256(key).digest()[:8], "big"))
+    return stream(seed, "nemesis", *parts)
 
 
 class Nemesis:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from swimlab.protocol.formulas import suspicion_timeout
+from swimlab.protocol.streams import stream
 from swimlab.reports.checks import CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.result import build_result, write_result
@@ -79,7 +80,6 @@ def run_scenario(
     `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
     """
     from swimlab.protocol.driver import Driver
-    from swimlab.sim.rng import stream
     from swimlab.sim.simulation import Simulation
 
     wall0 = time.perf_counter()
