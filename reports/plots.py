@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from swimlab.protocol.faults import CAUSES
+
 from . import theory
 
 if TYPE_CHECKING:
@@ -30,16 +32,7 @@ if TYPE_CHECKING:
 
     from .metrics import MetricsAccumulator
 
-FAULT_COLORS = {
-    "down": "tab:red",
-    "partition": "tab:orange",
-    "pause": "tab:purple",
-    "loss": "tab:brown",
-    "slow": "tab:pink",
-    "latency": "tab:olive",
-    "clock": "tab:cyan",
-    "ingress": "tab:gray",
-}
+FAULT_COLORS: Mapping[str, str] = CAUSES  # cause -> colour, from the one fault table
 MAX_NODES_DRAWN = 200  # thousands of dot rows are unreadable and slow to draw
 
 

@@ -17,7 +17,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .schema import ScenarioError
+from .errors import ScenarioError
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -49,7 +49,7 @@ def _run(args: argparse.Namespace) -> int:
         m = result.metrics
         fp = m["false_positives"]
         print(
-            f"{scenario.name} seed={seed} N={scenario.cluster['nodes']}: {result.verdict.upper()}"
+            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}: {result.verdict.upper()}"
             f"  ({m['wall_s']:.1f} s wall, {m['events']:,} events)"
         )
         for check in result.checks:
@@ -130,7 +130,7 @@ def _list(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(name)
             print(
-                f"{name:24} N={scenario.cluster['nodes']:<5} {scenario.duration_s:>6.0f} s  "
+                f"{name:24} N={scenario.cluster.nodes:<5} {scenario.duration_s:>6.0f} s  "
                 f"{scenario.description}"
             )
         except ScenarioError as exc:

@@ -13,10 +13,31 @@ import random
 from collections.abc import Callable
 from typing import Any
 
+from swimlab.protocol.faults import (
+    Churn,
+    Clock,
+    Crash,
+    Duplicate,
+    FlipFlop,
+    Heal,
+    IngressDrop,
+    Join,
+    Latency,
+    Leave,
+    Loss,
+    MassRestart,
+    Partition,
+    Pause,
+    Restart,
+    Slow,
+    Targets,
+    Toggling,
+    recorded,
+)
 from swimlab.protocol.streams import stream
 
 from . import grudges
-from .loader import Scenario
+from .schema import Fault, Scenario
 
 
 def _stream(seed: int, *parts: object) -> random.Random:
@@ -33,7 +54,7 @@ class Nemesis:
 
     def schedule(self) -> None:
         for index, fault in enumerate(self.scenario.faults):
-            self.rt.at(fault["at_s"], self._fire, index, fault)
+            self.rt.at(fault.at_s, self._fire, index, fault)
 
     # Selection ----------------------------------------------------------------------------------
     def _up(self) -> list[str]:
@@ -42,133 +63,126 @@ class Nemesis:
     def _down(self) -> list[str]:
         return [name for name, host in self.rt.hosts.items() if not host.up]
 
-    def _select(self, fault: dict[str, Any], rng: random.Random, pool: list[str] | None = None) -> list[str]:
-        if fault.get("nodes") is not None:
-            return list(fault["nodes"])
+    def _select(self, fault: Fault, rng: random.Random, pool: list[str] | None = None) -> list[str]:
+        select = fault.select
+        if select.nodes is not None:
+            return list(select.nodes)
         pool = self._up() if pool is None else pool
-        if not fault.get("include_seeds"):
+        if not select.include_seeds:
             pool = [x for x in pool if x not in self.join_seeds] or pool
-        if fault.get("count") is not None:
-            k = fault["count"]
-        elif fault.get("fraction") is not None:
-            k = max(1, round(fault["fraction"] * len(self.rt.hosts)))
+        if select.count is not None:
+            k = select.count
+        elif select.fraction is not None:
+            k = max(1, round(select.fraction * len(self.rt.hosts)))
         else:
             return pool
         return sorted(rng.sample(pool, min(k, len(pool))), key=pool.index)
 
     # Operations ---------------------------------------------------------------------------------
-    def _fire(self, index: int, fault: dict[str, Any]) -> None:
+    def _fire(self, index: int, fault: Fault) -> None:
         rng = _stream(self.seed, index)
-        op = fault["op"]
-        if op == "flip_flop":
-            self._flip_flop(index, fault, rng)
+        p = fault.params
+        if isinstance(p, FlipFlop):
+            self._flip_flop(index, fault, p, rng)
             return
-        if op == "churn":
-            self._churn(index, fault, rng)
+        if isinstance(p, Churn):
+            self._churn(p, rng)
             return
         names = self._apply(fault, rng, index)
-        duration = fault.get("duration_s")
-        if duration is not None and op != "pause":
-            self.rt.at(self.rt.now + duration, self._revert, fault, names)
+        if isinstance(p, Toggling) and p.duration_s is not None:
+            self.rt.at(self.rt.now + p.duration_s, self._revert, fault, names)
 
     def _apply(
-        self, fault: dict[str, Any], rng: random.Random, index: int, names: list[str] | None = None
+        self, fault: Fault, rng: random.Random, index: int, names: list[str] | None = None
     ) -> list[str]:
         """Apply one operation; return the nodes it hit (reused to revert or re-apply it)."""
         rt = self.rt
-        op = fault["op"]
-        params = {
-            k: v
-            for k, v in fault.items()
-            if k not in ("op", "at_s", "nodes", "count", "fraction", "include_seeds", "groups", "fault")
-        }
-        if op == "restart":
+        p = fault.params
+        targets = fault.spec.targets
+        if targets is Targets.DOWN:
             names = names or self._select(fault, rng, self._down())
-        elif op in ("partition", "heal", "join"):
+        elif targets in (Targets.SHAPE, Targets.NONE):
             names = names or []
-        elif op == "loss" and all(fault.get(k) is None for k in ("nodes", "count", "fraction")):
+        elif targets is Targets.UP_OR_EVERY_LINK and not fault.select.given():
             names = []  # uniform loss on every link
         else:
             names = names or self._select(fault, rng)
-        rt.fault(op, nodes=names, **params)
-        if op == "crash":
+        rt.fault(fault.op, nodes=names, **recorded(p))
+        if isinstance(p, Crash):
             for name in names:
                 rt.crash(name)
-        elif op == "restart":
+        elif isinstance(p, Restart):
             for name in names:
-                rt.restart(name, wiped=fault["state"] == "wiped")
-        elif op == "mass_restart":
+                rt.restart(name, wiped=p.state == "wiped")
+        elif isinstance(p, MassRestart):
             for name in names:
                 rt.crash(name)
-            later = rt.now + fault["downtime_s"]
+            later = rt.now + p.downtime_s
             for name in names:
-                rt.at(later, rt.restart, name, fault["state"] == "wiped")
-        elif op == "leave":
+                rt.at(later, rt.restart, name, p.state == "wiped")
+        elif isinstance(p, Leave):
             for name in names:
                 rt.leave(name)
-        elif op == "join":
-            for _ in range(fault["new_nodes"]):
+        elif isinstance(p, Join):
+            for _ in range(p.new_nodes):
                 self._join_new()
-        elif op == "pause":
+        elif isinstance(p, Pause):
             for name in names:
-                rt.pause(name, fault["duration_s"])
-        elif op == "slow":
-            rt.set_slow(names, fault["delay_s"])
-        elif op == "partition":
+                rt.pause(name, p.duration_s)
+        elif isinstance(p, Slow):
+            rt.set_slow(names, p.delay_s)
+        elif isinstance(p, Partition):
             grudge = grudges.shape(
-                fault["shape"],
-                self._up(),
-                rng,
-                one_way=fault["one_way"],
-                groups=fault.get("groups"),
-                chosen=fault.get("nodes") or (),
+                p.shape, self._up(), rng, one_way=p.one_way, groups=p.groups, chosen=fault.select.nodes or ()
             )
             rt.partition(grudge)
-        elif op == "heal":
+        elif isinstance(p, Heal):
             rt.heal()
-        elif op == "loss":
+        elif isinstance(p, Loss):
             if names:
-                rt.set_loss(names, fault["rate"], fault["direction"])
+                rt.set_loss(names, p.rate, p.direction)
             else:
-                rt.network.loss = fault["rate"]
-        elif op == "latency":
-            rt.set_extra_delay(names, fault["add_ms"] / 1000.0)
-        elif op == "duplicate":
-            rt.set_duplicate(names, fault["rate"])
-        elif op == "ingress_drop":
+                rt.network.loss = p.rate
+        elif isinstance(p, Latency):
+            rt.set_extra_delay(names, p.add_ms / 1000.0)
+        elif isinstance(p, Duplicate):
+            rt.set_duplicate(names, p.rate)
+        elif isinstance(p, IngressDrop):
             rt.set_ingress_drop(names, True)
-        elif op == "clock":
+        elif isinstance(p, Clock):
             for name in names:
-                if fault["drift_ppm"] is not None:
-                    rt.set_drift(name, fault["drift_ppm"])
-                if fault["step_s"]:
-                    rt.clock_step(name, fault["step_s"])
+                if p.drift_ppm is not None:
+                    rt.set_drift(name, p.drift_ppm)
+                if p.step_s:
+                    rt.clock_step(name, p.step_s)
         return names
 
-    def _revert(self, fault: dict[str, Any], names: list[str]) -> None:
+    def _revert(self, fault: Fault, names: list[str]) -> None:
         rt = self.rt
-        op = fault["op"]
-        rt.fault("heal" if op == "partition" else f"{op}_off", nodes=names)
-        if op == "partition":
+        p = fault.params
+        assert fault.spec.revert is not None, fault.op  # only toggling faults are reverted
+        rt.fault(fault.spec.revert, nodes=names)
+        if isinstance(p, Partition):
             rt.heal()
-        elif op == "loss":
+        elif isinstance(p, Loss):
             if names:
-                rt.set_loss(names, 0.0, fault["direction"])
+                rt.set_loss(names, 0.0, p.direction)
             else:
-                rt.network.loss = self.scenario.network["loss"]
-        elif op == "latency":
+                rt.network.loss = self.scenario.network.loss
+        elif isinstance(p, Latency):
             rt.set_extra_delay(names, 0.0)
-        elif op == "duplicate":
+        elif isinstance(p, Duplicate):
             rt.set_duplicate(names, 0.0)
-        elif op == "ingress_drop":
+        elif isinstance(p, IngressDrop):
             rt.set_ingress_drop(names, False)
-        elif op == "slow":
+        elif isinstance(p, Slow):
             rt.set_slow(names, 0.0)
 
-    def _flip_flop(self, index: int, fault: dict[str, Any], rng: random.Random) -> None:
-        inner = fault["fault"]
-        period = fault["period_s"]
-        end = self.rt.now + fault["duration_s"]
+    def _flip_flop(self, index: int, fault: Fault, p: FlipFlop, rng: random.Random) -> None:
+        inner = fault.inner
+        assert inner is not None  # the schema requires it
+        period = p.period_s
+        end = self.rt.now + p.duration_s
         chosen: list[str] = []
 
         def on() -> None:
@@ -183,14 +197,14 @@ class Nemesis:
 
         on()
 
-    def _churn(self, index: int, fault: dict[str, Any], rng: random.Random) -> None:
+    def _churn(self, p: Churn, rng: random.Random) -> None:
         """Independent Poisson processes of joins, graceful leaves and crashes."""
-        end = self.rt.now + fault["duration_s"]
-        self.rt.fault("churn", nodes=[], **{k: v for k, v in fault.items() if k not in ("op", "at_s")})
+        end = self.rt.now + p.duration_s
+        self.rt.fault("churn", nodes=[], **recorded(p))
         actions: list[tuple[float, Callable[[], None]]] = [
-            (fault["join_rate_per_s"], self._join_new),
-            (fault["leave_rate_per_s"], lambda: self._random_up(rng, self.rt.leave)),
-            (fault["crash_rate_per_s"], lambda: self._random_up(rng, self.rt.crash)),
+            (p.join_rate_per_s, self._join_new),
+            (p.leave_rate_per_s, lambda: self._random_up(rng, "leave", self.rt.leave)),
+            (p.crash_rate_per_s, lambda: self._random_up(rng, "crash", self.rt.crash)),
         ]
         for rate, action in actions:
             if rate > 0:
@@ -206,11 +220,11 @@ class Nemesis:
 
             self.rt.at(t, tick)
 
-    def _random_up(self, rng: random.Random, operation: Callable[[str], None]) -> None:
+    def _random_up(self, rng: random.Random, op: str, operation: Callable[[str], None]) -> None:
         pool = [x for x in self._up() if x not in self.join_seeds]
         if pool:
             name = rng.choice(pool)
-            self.rt.fault(operation.__name__, nodes=[name])
+            self.rt.fault(op, nodes=[name])
             operation(name)
 
     def _join_new(self) -> None:

@@ -22,8 +22,8 @@ from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.result import build_result, write_result
 from swimlab.reports.trace import SCHEMA_VERSION, TraceWriter
 
-from .loader import Scenario
 from .nemesis import Nemesis
+from .schema import Network, Scenario
 
 
 @dataclass
@@ -46,23 +46,23 @@ def fp_grace_s(scenario: Scenario) -> float:
     """How long after a fault ends a verdict may still be deserved: the longest suspicion
     (memberlist: max_mult x mult x log10(N) x probe interval) plus one probe round."""
     c = scenario.config
-    shortest = suspicion_timeout(c.suspicion_mult, scenario.cluster["nodes"], c.probe_interval_s)
+    shortest = suspicion_timeout(c.suspicion_mult, scenario.cluster.nodes, c.probe_interval_s)
     return c.suspicion_max_timeout_mult * shortest + c.probe_interval_s
 
 
-def _latency(network: dict[str, Any]) -> Any:
+def _latency(network: Network) -> Any:
     from swimlab.sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
 
-    lat = network["latency"]
-    model = lat["model"]
+    lat = network.latency
+    model = lat.model
     if model == "constant":
-        return Constant(lat["ms"] / 1000.0)
+        return Constant(lat.ms / 1000.0)
     if model == "uniform":
-        return Uniform(lat["low_ms"] / 1000.0, lat["high_ms"] / 1000.0)
+        return Uniform(lat.low_ms / 1000.0, lat.high_ms / 1000.0)
     if model == "lognormal":
-        return LogNormal(lat["median_ms"] / 1000.0, lat["sigma"])
-    graph = named_graph(lat["graph"], lat["routers"], lat["hop_ms"])
-    return Topology(graph, base_s=lat["low_ms"] / 1000.0)
+        return LogNormal(lat.median_ms / 1000.0, lat.sigma)
+    graph = named_graph(lat.graph, lat.routers, lat.hop_ms)
+    return Topology(graph, base_s=lat.low_ms / 1000.0)
 
 
 def run_scenario(
@@ -84,7 +84,7 @@ def run_scenario(
 
     wall0 = time.perf_counter()
     names = scenario.nodes
-    join_seeds = tuple(names[: scenario.cluster["seeds"]])
+    join_seeds = tuple(names[: scenario.cluster.seeds])
     acc = MetricsAccumulator(
         fp_grace_s=fp_grace_s(scenario),
         warmup_s=scenario.warmup_s,
@@ -120,13 +120,13 @@ def run_scenario(
             sink,
             latency=_latency(net),
             join_seeds=join_seeds,
-            jitter_s=net["jitter_ms"] / 1000.0,
-            loss=net["loss"],
-            duplicate=net["duplicate"],
-            reorder=net["reorder"],
-            reorder_delay_s=net["reorder_delay_ms"] / 1000.0,
-            bandwidth_bytes_per_s=net["bandwidth_bytes_per_s"],
-            full_decode=net["full_decode"],
+            jitter_s=net.jitter_ms / 1000.0,
+            loss=net.loss,
+            duplicate=net.duplicate,
+            reorder=net.reorder,
+            reorder_delay_s=net.reorder_delay_ms / 1000.0,
+            bandwidth_bytes_per_s=net.bandwidth_bytes_per_s,
+            full_decode=net.full_decode,
             trace_messages=scenario.trace_messages,
             driver_factory=driver_factory,
         )
@@ -140,17 +140,17 @@ def run_scenario(
                 "runtime": "sim",
                 "duration_s": scenario.duration_s,
                 "nodes": names,
-                "preset": scenario.cluster["preset"],
-                "config_overrides": dict(scenario.cluster["config"]),
+                "preset": scenario.cluster.preset,
+                "config_overrides": dict(scenario.cluster.config),
             }
         )
         clock_rng = stream(seed, "clocks")
         boot_rng = stream(seed, "boot")
-        track = any(f["op"] == "clock" for f in scenario.faults)
-        offset_max = scenario.clocks["offset_ms_max"] / 1000.0
-        drift_max = scenario.clocks["drift_ppm_max"]
-        window = scenario.cluster["join_window_s"]
-        formed = scenario.cluster["start"] == "formed"
+        track = any(f.op == "clock" for f in scenario.faults)
+        offset_max = scenario.clocks.offset_ms_max / 1000.0
+        drift_max = scenario.clocks.drift_ppm_max
+        window = scenario.cluster.join_window_s
+        formed = scenario.cluster.start == "formed"
         for i, name in enumerate(names):
             offset = offset_max * clock_rng.random()
             drift = drift_max * (2.0 * clock_rng.random() - 1.0)
@@ -207,12 +207,12 @@ def run_scenario(
         metrics=metrics,
         extra={
             "description": scenario.description,
-            "nodes": scenario.cluster["nodes"],
-            "preset": scenario.cluster["preset"],
+            "nodes": scenario.cluster.nodes,
+            "preset": scenario.cluster.preset,
             "duration_s": scenario.duration_s,
-            "config_overrides": dict(scenario.cluster["config"]),
+            "config_overrides": dict(scenario.cluster.config),
             "config": dataclasses.asdict(scenario.config),
-            "network": {"loss": scenario.network["loss"]},
+            "network": {"loss": scenario.network.loss},
             "command": command or f"swimlab run {scenario.source} --seed {seed}",
         },
     )

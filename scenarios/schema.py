@@ -1,232 +1,271 @@
-"""The scenario schema: every key a scenario file may hold, its type, default and bounds.
+"""The scenario schema and all of its validation: raw TOML tables in, a frozen `Scenario` out.
 
-Validation walks the raw TOML tables against these specs and stops at the first problem with a
-`ScenarioError` that names the file, the dotted key and what was expected:
+Each section of a scenario file is a frozen dataclass below; a field's annotation is its type,
+its default is the value an omitted key takes (no default: required), and `param(bound=...)`
+its range. Fault operations take their parameters from the one fault table,
+`swimlab.protocol.faults.FAULTS`. `validate` walks the raw tables against these, then checks
+what spans several keys, and stops at the first problem with a `ScenarioError` naming the
+file, the dotted key, what was expected and the value:
 `crash_one.toml: faults.0.nodes.0: expected a node name n0..n99, got 'n100'`.
-The result is plain validated dicts with every default filled in; `scenarios/README.md`
-documents the same table for humans.
+`scenarios/README.md` documents the same schema for humans.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+import types
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
-from swimlab.protocol.config import PRESETS
+from swimlab.protocol.config import PRESETS, Config, preset
+from swimlab.protocol.errors import ConfigError
+from swimlab.protocol.faults import (
+    ABOVE_0,
+    AT_LEAST_0,
+    AT_LEAST_1,
+    FAULTS,
+    PROBABILITY,
+    REQUIRED,
+    TOGGLING,
+    Bound,
+    FaultParams,
+    FaultSpec,
+    param,
+    spec_of,
+)
+from swimlab.reports.checks import CHECKS
+
+from .errors import ScenarioError
+from .overrides import apply_override
+
+__all__ = ["Scenario", "ScenarioError", "validate"]
 
 
-class ScenarioError(ValueError):
-    """A scenario file is invalid. `str()` is the one-line message the CLI prints."""
+# Sections -------------------------------------------------------------------------------------
+@dataclass(frozen=True, kw_only=True)
+class Cluster:
+    nodes: int = param(10, bound=AT_LEAST_1, doc="cluster size; nodes are named n0 .. n{N-1}")
+    preset: str = param("lan", choices=tuple(sorted(PRESETS)), doc="protocol config preset")
+    seeds: int = param(1, bound=AT_LEAST_1, doc="how many seed nodes (n0..)")
+    join_window_s: float = param(1.0, bound=AT_LEAST_0, doc="non-seed nodes boot at random instants in it")
+    start: Literal["join", "formed"] = param("join", doc="join through the seeds, or boot already formed")
+    config: Mapping[str, Any] = param(factory=dict, doc="swimlab.protocol.config.Config overrides")
 
-    def __init__(self, source: str, path: str, expected: str, got: Any) -> None:
-        self.source, self.path, self.expected, self.got = source, path, expected, got
-        super().__init__(f"{source}: {path or '<top>'}: expected {expected}, got {got!r}")
+
+@dataclass(frozen=True, kw_only=True)
+class LatencyModel:
+    model: Literal["constant", "uniform", "lognormal", "topology"] = param("uniform")
+    ms: float = param(1.0, bound=AT_LEAST_0, doc="constant")
+    low_ms: float = param(0.5, bound=AT_LEAST_0, doc="uniform (and topology's base)")
+    high_ms: float = param(2.0, bound=AT_LEAST_0, doc="uniform")
+    median_ms: float = param(1.0, bound=ABOVE_0, doc="lognormal")
+    sigma: float = param(0.5, bound=AT_LEAST_0, doc="lognormal")
+    graph: Literal["grid", "ring", "star", "random"] = param("grid", doc="topology")
+    routers: int = param(16, bound=AT_LEAST_1, doc="topology")
+    hop_ms: float = param(1.0, bound=AT_LEAST_0, doc="topology")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Network:
+    latency: LatencyModel = param(factory=LatencyModel)
+    jitter_ms: float = param(0.0, bound=AT_LEAST_0)
+    loss: float = param(0.0, bound=PROBABILITY)
+    duplicate: float = param(0.0, bound=PROBABILITY)
+    reorder: float = param(0.0, bound=PROBABILITY)
+    reorder_delay_ms: float = param(10.0, bound=AT_LEAST_0)
+    bandwidth_bytes_per_s: float = param(0.0, bound=AT_LEAST_0)
+    full_decode: bool = param(False)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Clocks:
+    offset_ms_max: float = param(0.0, bound=AT_LEAST_0)
+    drift_ppm_max: float = param(0.0, bound=Bound(low=0, high=1e6, high_open=True, words="in [0, 1e6)"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class Trace:
+    messages: bool | str = param("auto", doc='true, false or "auto" (on up to auto_messages_max_nodes)')
+    auto_messages_max_nodes: int = param(50, bound=AT_LEAST_0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sweep:
+    grid: Mapping[str, tuple[Any, ...]] = param(factory=dict, doc='"dotted.key" = [values...]')
+    seeds: int = param(3, bound=AT_LEAST_1, doc="seeds 1..K per grid point")
+    variants: Mapping[str, Mapping[str, Any]] = param(factory=dict, doc='name = { "dotted.key" = value }')
+    x: str = param("", doc="the grid key on the x axis of the sweep plots")
+    metrics: tuple[str, ...] = param((), doc="names from reports.summary.SUMMARY_METRICS to plot")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selector:
+    """Which nodes a selecting fault acts on: one of `nodes`, `count`, `fraction`."""
+
+    nodes: tuple[str, ...] | None = param(None, nodes=True, doc="these nodes")
+    count: int | None = param(None, bound=AT_LEAST_1, doc="this many, at random")
+    fraction: float | None = param(
+        None, bound=Bound(low=0, high=1, low_open=True), doc="this fraction of the cluster, at random"
+    )
+    include_seeds: bool = param(False, doc="random picks may hit seed nodes")
+
+    def given(self) -> list[str]:
+        return [k for k in ("nodes", "count", "fraction") if getattr(self, k) is not None]
+
+
+NO_SELECTOR = Selector()
 
 
 @dataclass(frozen=True)
-class Field:
-    kind: str  # a key of _KIND_WORDS, or "any"
-    default: Any = None
-    required: bool = False
-    check: Callable[[Any], bool] | None = None
-    expected: str = ""  # describes `check` for the error message
-    choices: tuple[Any, ...] = ()
+class Fault:
+    """One `[[faults]]` entry: its op's row in the fault table and its validated keys."""
+
+    op: str
+    at_s: float  # 0.0 for the fault a flip_flop toggles (its own period sets the times)
+    params: FaultParams
+    select: Selector = NO_SELECTOR
+    inner: Fault | None = None  # flip_flop: the toggled fault
+    path: str = ""  # "faults.0": where it sits in the file, for messages
+
+    @property
+    def spec(self) -> FaultSpec:
+        return FAULTS[self.op]
 
 
-def _ge(low: float) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: v >= low), f">= {low}"
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    source: str
+    duration_s: float
+    seeds: tuple[int, ...]
+    warmup_s: float
+    cluster: Cluster
+    network: Network
+    clocks: Clocks
+    trace: Trace
+    checks: Mapping[str, bool | float]
+    faults: tuple[Fault, ...]
+    config: Config
+    raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    sweep: Sweep | None = None
+
+    @property
+    def nodes(self) -> list[str]:
+        return node_names(self.cluster.nodes)
+
+    @property
+    def trace_messages(self) -> bool:
+        mode = self.trace.messages
+        if mode == "auto":
+            return self.cluster.nodes <= self.trace.auto_messages_max_nodes
+        return bool(mode)
 
 
-def _gt(low: float) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: v > low), f"> {low}"
+@dataclass(frozen=True, kw_only=True)
+class _TopLevel:
+    """The file's top-level keys; each section is then validated by its own dataclass."""
 
-
-def _prob() -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: 0.0 <= v <= 1.0), "a probability in [0, 1]"
-
-
-def F(
-    kind: str,
-    default: Any = None,
-    *,
-    required: bool = False,
-    bound: tuple[Callable[[Any], bool], str] | None = None,
-    choices: tuple[Any, ...] = (),
-) -> Field:
-    check, expected = bound if bound else (None, "")
-    return Field(kind, default, required, check, expected, choices)
-
-
-TOP = {
-    "name": F("str", ""),
-    "description": F("str", required=True),
-    "duration_s": F("float", required=True, bound=_gt(0)),
-    "seeds": F("list[int]", [1]),
-    "warmup_s": F("float", 0.0, bound=_ge(0)),
-    "cluster": F("table", {}),
-    "network": F("table", {}),
-    "clocks": F("table", {}),
-    "trace": F("table", {}),
-    "checks": F("table", {}),
-    "faults": F("list[table]", []),
-    "sweep": F("table", {}),
-}
-
-SWEEP = {
-    "grid": F("table", {}),  # "dotted.key" = [values...]; a `variant` key names [sweep.variants]
-    "seeds": F("int", 3, bound=_ge(1)),  # seeds 1..K per grid point
-    "variants": F("table", {}),  # name = { "dotted.key" = value, ... }: several keys as one
-    "x": F("str", ""),  # the grid key on the x axis of the sweep plots (default: first numeric)
-    "metrics": F("list[str]", []),  # names from reports.summary.SUMMARY_METRICS to plot
-}
-
-CLUSTER = {
-    "nodes": F("int", 10, bound=_ge(1)),
-    "preset": F("str", "lan", choices=tuple(sorted(PRESETS))),
-    "seeds": F("int", 1, bound=_ge(1)),
-    "join_window_s": F("float", 1.0, bound=_ge(0)),
-    "start": F("str", "join", choices=("join", "formed")),
-    "config": F("table", {}),
-}
-
-LATENCY = {
-    "model": F("str", "uniform", choices=("constant", "uniform", "lognormal", "topology")),
-    "ms": F("float", 1.0, bound=_ge(0)),  # constant
-    "low_ms": F("float", 0.5, bound=_ge(0)),  # uniform
-    "high_ms": F("float", 2.0, bound=_ge(0)),
-    "median_ms": F("float", 1.0, bound=_gt(0)),  # lognormal
-    "sigma": F("float", 0.5, bound=_ge(0)),
-    "graph": F("str", "grid", choices=("grid", "ring", "star", "random")),  # topology
-    "routers": F("int", 16, bound=_ge(1)),
-    "hop_ms": F("float", 1.0, bound=_ge(0)),
-}
-
-NETWORK = {
-    "latency": F("table", {}),
-    "jitter_ms": F("float", 0.0, bound=_ge(0)),
-    "loss": F("float", 0.0, bound=_prob()),
-    "duplicate": F("float", 0.0, bound=_prob()),
-    "reorder": F("float", 0.0, bound=_prob()),
-    "reorder_delay_ms": F("float", 10.0, bound=_ge(0)),
-    "bandwidth_bytes_per_s": F("float", 0.0, bound=_ge(0)),
-    "full_decode": F("bool", False),
-}
-
-CLOCKS = {
-    "offset_ms_max": F("float", 0.0, bound=_ge(0)),
-    "drift_ppm_max": F("float", 0.0, bound=((lambda v: 0 <= v < 1e6), "in [0, 1e6)")),
-}
-
-TRACE = {
-    "messages": F("any", "auto"),  # true, false or "auto" (on up to auto_messages_max_nodes)
-    "auto_messages_max_nodes": F("int", 50, bound=_ge(0)),
-}
-
-SELECTOR = {
-    "nodes": F("list[str]", None),
-    "count": F("int", None, bound=_ge(1)),
-    "fraction": F("float", None, bound=((lambda v: 0 < v <= 1), "in (0, 1]")),
-    "include_seeds": F("bool", False),
-}
-
-FAULT_OPS: dict[str, dict[str, Field]] = {
-    "crash": {},
-    "restart": {"state": F("str", "kept", choices=("kept", "wiped"))},
-    "mass_restart": {
-        "state": F("str", "wiped", choices=("kept", "wiped")),
-        "downtime_s": F("float", 0.0, bound=_ge(0)),
-    },
-    "leave": {},
-    "join": {"new_nodes": F("int", 1, bound=_ge(1))},
-    "pause": {"duration_s": F("float", required=True, bound=_gt(0))},
-    "slow": {
-        "delay_s": F("float", required=True, bound=_ge(0)),
-        "duration_s": F("float", None, bound=_gt(0)),
-    },
-    "partition": {
-        "shape": F(
-            "str",
-            "majority",
-            choices=(
-                "one",
-                "majority",
-                "minority-third",
-                "majorities-ring",
-                "bridge",
-                "halves",
-                "groups",
-            ),
-        ),
-        "groups": F("list[list[str]]", None),
-        "one_way": F("bool", False),
-        "duration_s": F("float", None, bound=_gt(0)),
-    },
-    "heal": {},
-    "loss": {
-        "rate": F("float", required=True, bound=_prob()),
-        "direction": F("str", "both", choices=("both", "ingress", "egress")),
-        "duration_s": F("float", None, bound=_gt(0)),
-    },
-    "latency": {
-        "add_ms": F("float", required=True, bound=_ge(0)),
-        "duration_s": F("float", None, bound=_gt(0)),
-    },
-    "duplicate": {
-        "rate": F("float", required=True, bound=_prob()),
-        "duration_s": F("float", None, bound=_gt(0)),
-    },
-    "ingress_drop": {"duration_s": F("float", None, bound=_gt(0))},
-    "clock": {
-        "step_s": F(
-            "float",
-            0.0,
-            bound=(
-                (lambda v: v >= 0),
-                ">= 0 (a forward step: the protocol reads a monotonic clock)",
-            ),
-        ),
-        "drift_ppm": F("float", None, bound=((lambda v: -1e6 < v < 1e6), "in (-1e6, 1e6)")),
-    },
-    "churn": {
-        "join_rate_per_s": F("float", 0.0, bound=_ge(0)),
-        "leave_rate_per_s": F("float", 0.0, bound=_ge(0)),
-        "crash_rate_per_s": F("float", 0.0, bound=_ge(0)),
-        "duration_s": F("float", required=True, bound=_gt(0)),
-    },
-    "flip_flop": {
-        "period_s": F("float", required=True, bound=_gt(0)),
-        "duration_s": F("float", required=True, bound=_gt(0)),
-        "fault": F("table", required=True),
-    },
-}
-"""op -> its own keys (besides `at_s`, `op` and the node selector keys)."""
-
-TOGGLEABLE = ("partition", "loss", "latency", "duplicate", "ingress_drop", "slow")
-"""Fault ops a flip_flop may toggle: each has an 'off' form."""
-
-SELECTING = {
-    "crash",
-    "restart",
-    "mass_restart",
-    "leave",
-    "pause",
-    "slow",
-    "loss",
-    "latency",
-    "duplicate",
-    "ingress_drop",
-    "clock",
-}
-"""Ops that act on a node selection (nodes / count / fraction)."""
+    name: str = param("")
+    description: str = param()
+    duration_s: float = param(bound=ABOVE_0)
+    seeds: tuple[int, ...] = param((1,))
+    warmup_s: float = param(0.0, bound=AT_LEAST_0)
+    cluster: Mapping[str, Any] = param(factory=dict)
+    network: Mapping[str, Any] = param(factory=dict)
+    clocks: Mapping[str, Any] = param(factory=dict)
+    trace: Mapping[str, Any] = param(factory=dict)
+    checks: Mapping[str, Any] = param(factory=dict)
+    faults: tuple[Mapping[str, Any], ...] = param(())
+    sweep: Mapping[str, Any] = param(factory=dict)
 
 
 def node_names(n: int) -> list[str]:
     return [f"n{i}" for i in range(n)]
 
 
-# Validation ---------------------------------------------------------------------------------
+# Fields: kinds read from annotations ----------------------------------------------------------
+_KIND_WORDS = {
+    "float": "a number",
+    "int": "an integer",
+    "bool": "true or false",
+    "str": "a string",
+    "table": "a table",
+    "list[str]": "an array of strings",
+    "list[int]": "an array of integers",
+    "list[table]": "an array of tables",
+    "list[list[str]]": "an array of arrays of strings",
+    "any": "a value",
+}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    kind: str  # a key of _KIND_WORDS
+    default: Any  # REQUIRED: the key must be given
+    choices: tuple[Any, ...] = ()
+    bound: Bound | None = None
+    nested: type[Any] | None = None  # a section dataclass this table is validated against
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+def _kind(tp: Any) -> tuple[str, tuple[Any, ...], type[Any] | None]:
+    """(kind, Literal choices, nested dataclass) of an annotation; `X | None` reads as X."""
+    origin, args = get_origin(tp), get_args(tp)
+    if origin in (Union, types.UnionType):
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) == 1:
+            return _kind(rest[0])
+        return "any", (), None  # e.g. trace.messages: bool | str, checked by hand
+    if origin is Literal:
+        return "str", args, None
+    if tp in (float, int, bool, str):
+        return str(tp.__name__), (), None
+    if origin is tuple:
+        item = args[0]
+        if item in (str, int):
+            return f"list[{item.__name__}]", (), None
+        if get_origin(item) is tuple:
+            return "list[list[str]]", (), None
+        return "list[table]", (), None
+    if origin is Mapping or tp is Mapping:
+        return "table", (), None
+    if dataclasses.is_dataclass(tp):
+        return "table", (), tp if isinstance(tp, type) else None
+    raise TypeError(f"no schema kind for {tp!r}")
+
+
+_SPECS: dict[type[Any], dict[str, FieldSpec]] = {}
+
+
+def field_specs(cls: type[Any]) -> dict[str, FieldSpec]:
+    """The validation spec of every field of a section or fault-parameter dataclass, in order."""
+    cached = _SPECS.get(cls)
+    if cached is not None:
+        return cached
+    hints = get_type_hints(cls)
+    out = {}
+    for f in dataclasses.fields(cls):
+        kind, literal, nested = _kind(hints[f.name])
+        meta = spec_of(f)
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            default = REQUIRED
+        out[f.name] = FieldSpec(f.name, kind, default, literal or meta["choices"], meta["bound"], nested)
+    _SPECS[cls] = out
+    return out
+
+
 def _type_ok(kind: str, v: Any) -> bool:
     if kind == "float":
         return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
@@ -251,50 +290,248 @@ def _type_ok(kind: str, v: Any) -> bool:
     return True
 
 
-_KIND_WORDS = {
-    "float": "a number",
-    "int": "an integer",
-    "bool": "true or false",
-    "str": "a string",
-    "table": "a table",
-    "list[str]": "an array of strings",
-    "list[int]": "an array of integers",
-    "list[table]": "an array of tables",
-    "list[list[str]]": "an array of arrays of strings",
-}
+def _convert(spec: FieldSpec, value: Any) -> Any:
+    if spec.kind == "float":
+        return float(value)
+    if spec.kind in ("list[str]", "list[int]", "list[table]"):
+        return tuple(value)
+    if spec.kind == "list[list[str]]":
+        return tuple(tuple(g) for g in value)
+    return value
 
 
-def validate_table(source: str, prefix: str, raw: Any, spec: Mapping[str, Field]) -> dict[str, Any]:
-    """Check `raw` against `spec`; return it with defaults filled in (floats as float)."""
+def check_table(
+    source: str, prefix: str, raw: Any, specs: Mapping[str, FieldSpec], *, nest: bool = True
+) -> dict[str, Any]:
+    """Check `raw` against `specs`: no unknown key, every required key, each value's type,
+    choices and bound. Returns the values with defaults filled in (floats as float, arrays as
+    tuples, nested sections built when `nest`)."""
     if not isinstance(raw, Mapping):
         raise ScenarioError(source, prefix, "a table", raw)
     for key in raw:
-        if key not in spec:
+        if key not in specs:
             raise ScenarioError(
-                source, _join(prefix, key), f"no such key (known: {', '.join(sorted(spec))})", key
+                source, _join(prefix, key), f"no such key (known: {', '.join(sorted(specs))})", key
             )
     out: dict[str, Any] = {}
-    for key, field in spec.items():
+    for key, spec in specs.items():
         path = _join(prefix, key)
         if key not in raw:
-            if field.required:
-                raise ScenarioError(
-                    source, path, f"{_KIND_WORDS.get(field.kind, field.kind)} (required)", None
-                )
-            out[key] = field.default
+            if spec.required:
+                raise ScenarioError(source, path, f"{_KIND_WORDS[spec.kind]} (required)", None)
+            out[key] = copy.copy(spec.default)
             continue
         value = raw[key]
-        if not _type_ok(field.kind, value):
-            raise ScenarioError(source, path, _KIND_WORDS.get(field.kind, field.kind), value)
-        if field.kind == "float":
-            value = float(value)
-        if field.choices and value not in field.choices:
-            raise ScenarioError(source, path, "one of " + ", ".join(map(repr, field.choices)), value)
-        if field.check is not None and not field.check(value):
-            raise ScenarioError(source, path, field.expected, value)
+        if not _type_ok(spec.kind, value):
+            raise ScenarioError(source, path, _KIND_WORDS[spec.kind], value)
+        value = _convert(spec, value)
+        if spec.choices and value not in spec.choices:
+            raise ScenarioError(source, path, "one of " + ", ".join(map(repr, spec.choices)), value)
+        if spec.bound is not None and not spec.bound.ok(value):
+            raise ScenarioError(source, path, str(spec.bound), value)
+        if spec.nested is not None and nest:
+            value = build(spec.nested, source, path, value)
         out[key] = value
     return out
 
 
+T = TypeVar("T")
+
+
+def build(cls: type[T], source: str, prefix: str, raw: Any) -> T:
+    """A section dataclass from its raw table (see `check_table`)."""
+    values = check_table(source, prefix, raw, field_specs(cls))
+    return cls(**values)
+
+
 def _join(prefix: str, key: object) -> str:
     return f"{prefix}.{key}" if prefix else str(key)
+
+
+# The scenario ---------------------------------------------------------------------------------
+def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario") -> Scenario:
+    """The `Scenario` a raw TOML table describes, or the first `ScenarioError` in it."""
+    top = build(_TopLevel, source, "", raw)
+    duration = top.duration_s
+    cluster = build(Cluster, source, "cluster", top.cluster)
+    n = cluster.nodes
+    if cluster.seeds > n:
+        raise ScenarioError(source, "cluster.seeds", f"<= cluster.nodes ({n})", cluster.seeds)
+    try:
+        config = preset(cluster.preset, **dict(cluster.config))
+    except (ConfigError, TypeError) as exc:
+        raise ScenarioError(source, "cluster.config", "valid protocol config", str(exc)) from None
+    network = build(Network, source, "network", top.network)
+    lat = network.latency
+    if lat.low_ms > lat.high_ms:
+        raise ScenarioError(source, "network.latency.low_ms", f"<= high_ms ({lat.high_ms})", lat.low_ms)
+    clocks = build(Clocks, source, "clocks", top.clocks)
+    trace = build(Trace, source, "trace", top.trace)
+    if trace.messages not in (True, False, "auto"):
+        raise ScenarioError(source, "trace.messages", 'true, false or "auto"', trace.messages)
+    checks = _checks(source, top.checks)
+    if top.warmup_s >= duration:
+        raise ScenarioError(source, "warmup_s", f"< duration_s ({duration})", top.warmup_s)
+    if not top.seeds:
+        raise ScenarioError(source, "seeds", "a non-empty array of integers", list(top.seeds))
+    names = set(node_names(n))
+    faults = tuple(
+        _fault(source, f"faults.{i}", f, names, n, duration, top_level=True) for i, f in enumerate(top.faults)
+    )
+    sweep = _sweep(source, top.sweep, raw) if top.sweep else None
+    return Scenario(
+        name=top.name or default_name,
+        description=top.description,
+        source=source,
+        duration_s=duration,
+        seeds=top.seeds,
+        warmup_s=top.warmup_s,
+        cluster=cluster,
+        network=network,
+        clocks=clocks,
+        trace=trace,
+        checks=checks,
+        faults=faults,
+        config=config,
+        raw=copy.deepcopy(dict(raw)),
+        sweep=sweep,
+    )
+
+
+def _checks(source: str, raw: Mapping[str, Any]) -> dict[str, bool | float]:
+    out: dict[str, bool | float] = {}
+    for name, value in raw.items():
+        if name not in CHECKS:
+            raise ScenarioError(
+                source, f"checks.{name}", f"a known check ({', '.join(sorted(CHECKS))})", name
+            )
+        kind = CHECKS[name][0]
+        if kind is bool and not isinstance(value, bool):
+            raise ScenarioError(source, f"checks.{name}", "true or false", value)
+        if kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ScenarioError(source, f"checks.{name}", "a number >= 0", value)
+            value = float(value)
+        out[name] = value
+    return out
+
+
+# Faults ---------------------------------------------------------------------------------------
+_OP = FieldSpec("op", "str", REQUIRED)
+
+
+def _fault(
+    source: str, path: str, raw: Any, names: set[str], n: int, duration: float, top_level: bool
+) -> Fault:
+    if not isinstance(raw, Mapping):
+        raise ScenarioError(source, path, "a table", raw)
+    op = raw.get("op")
+    if not isinstance(op, str) or op not in FAULTS:
+        raise ScenarioError(source, f"{path}.op", "one of " + ", ".join(sorted(FAULTS)), op)
+    row = FAULTS[op]
+    own = field_specs(row.params)
+    specs: dict[str, FieldSpec] = {"op": _OP, **own}
+    if row.nests:
+        specs["fault"] = FieldSpec("fault", "table", REQUIRED)
+    if top_level:
+        specs["at_s"] = FieldSpec(
+            "at_s",
+            "float",
+            REQUIRED,
+            bound=Bound(low=0, high=duration, words=f"in [0, duration_s = {duration}]"),
+        )
+    selecting = row.selects or op == "partition"
+    if selecting:
+        specs.update(field_specs(Selector))
+    values = check_table(source, path, raw, specs)
+    select = Selector(**{k: values[k] for k in field_specs(Selector)}) if selecting else NO_SELECTOR
+    if selecting:
+        given = select.given()
+        if len(given) > 1:
+            raise ScenarioError(
+                source,
+                f"{path}.{given[1]}",
+                f"only one of nodes/count/fraction (got {given})",
+                values[given[1]],
+            )
+        for j, name in enumerate(select.nodes or ()):
+            if name not in names:
+                raise ScenarioError(source, f"{path}.nodes.{j}", f"a node name n0..n{n - 1}", name)
+        if select.count is not None and select.count > n:
+            raise ScenarioError(source, f"{path}.count", f"<= cluster.nodes ({n})", select.count)
+    for gi, group in enumerate(values.get("groups") or ()):
+        for j, name in enumerate(group):
+            if name not in names:
+                raise ScenarioError(source, f"{path}.groups.{gi}.{j}", f"a node name n0..n{n - 1}", name)
+    if op == "partition" and values["shape"] == "groups" and not values["groups"]:
+        raise ScenarioError(source, f"{path}.groups", 'an array of node-name arrays (shape = "groups")', None)
+    if op == "clock" and values["step_s"] == 0 and values["drift_ppm"] is None:
+        raise ScenarioError(source, path, "step_s > 0 or drift_ppm", dict(raw))
+    inner = None
+    if row.nests:
+        raw_inner = values["fault"]
+        if raw_inner.get("op") not in TOGGLING:
+            raise ScenarioError(
+                source, f"{path}.fault.op", "one of " + ", ".join(TOGGLING), raw_inner.get("op")
+            )
+        inner = _fault(source, f"{path}.fault", raw_inner, names, n, duration, top_level=False)
+        inner_duration = getattr(inner.params, "duration_s", None)
+        if inner_duration is not None:
+            raise ScenarioError(
+                source, f"{path}.fault.duration_s", "nothing (the flip_flop period sets it)", inner_duration
+            )
+    params = row.params(**{k: values[k] for k in own})
+    return Fault(op, values.get("at_s", 0.0), params, select, inner, path)
+
+
+# Sweeps ---------------------------------------------------------------------------------------
+def _sweep(source: str, raw_sweep: Any, raw: Mapping[str, Any]) -> Sweep:
+    """The `[sweep]` table. Every grid value and variant is applied to the scenario and the
+    result validated, so a bad value fails now, naming the sweep key, not mid-sweep."""
+    from swimlab.reports.summary import SUMMARY_METRICS
+
+    values = check_table(source, "sweep", raw_sweep, field_specs(Sweep))
+    variants: dict[str, dict[str, Any]] = {}
+    for name, changes in values["variants"].items():
+        path = f"sweep.variants.{name}"
+        if not isinstance(changes, Mapping):
+            raise ScenarioError(source, path, 'a table of "dotted.key" = value', changes)
+        for key, value in changes.items():
+            check_override(source, f"{path}.{key}", raw, key, value)
+        variants[name] = dict(changes)
+    grid: dict[str, tuple[Any, ...]] = {}
+    for key, values_ in values["grid"].items():
+        path = f"sweep.grid.{key}"
+        if not isinstance(values_, list) or not values_:
+            raise ScenarioError(
+                source, path, 'a non-empty array of values (quote dotted keys: "a.b" = [...])', values_
+            )
+        for i, value in enumerate(values_):
+            if key == "variant":
+                if value not in variants:
+                    raise ScenarioError(
+                        source, f"{path}.{i}", f"a name in [sweep.variants] ({', '.join(variants)})", value
+                    )
+            else:
+                check_override(source, f"{path}.{i}", raw, key, value)
+        grid[key] = tuple(values_)
+    if values["x"] and values["x"] not in grid:
+        raise ScenarioError(source, "sweep.x", f"a key of sweep.grid ({', '.join(grid)})", values["x"])
+    for i, metric in enumerate(values["metrics"]):
+        if metric not in SUMMARY_METRICS:
+            raise ScenarioError(source, f"sweep.metrics.{i}", f"one of {', '.join(SUMMARY_METRICS)}", metric)
+    return Sweep(
+        grid=grid, seeds=values["seeds"], variants=variants, x=values["x"], metrics=values["metrics"]
+    )
+
+
+def check_override(source: str, path: str, raw: Mapping[str, Any], key: str, value: Any) -> None:
+    """Raise `ScenarioError` at `path` unless setting dotted `key` to `value` leaves `raw` valid."""
+    trial = copy.deepcopy({k: v for k, v in raw.items() if k != "sweep"})
+    try:
+        apply_override(trial, key.split("."), value)
+        validate(trial, source)
+    except ScenarioError as exc:
+        raise ScenarioError(
+            source, path, f"a value that keeps the scenario valid ({exc.path}: {exc.expected})", value
+        ) from None

@@ -31,8 +31,10 @@ from typing import Any
 
 from swimlab.reports.summary import summarize
 
-from .loader import apply_override, check_override, load_raw, parse_override, validate
-from .schema import ScenarioError
+from .errors import ScenarioError
+from .loader import load_raw
+from .overrides import apply_override, parse_override
+from .schema import Sweep, check_override, validate
 
 SWEEP_SCHEMA_VERSION = 1
 DASK_PREFIX = "dask://"
@@ -123,8 +125,8 @@ def plan_sweep(
     grid and `seeds` its seed count. Every value is validated now."""
     source, text, raw = load_raw(name_or_path, overrides)
     scenario = validate(raw, source, default_name=Path(source).stem)
-    sweep = scenario.sweep or {"grid": {}, "variants": {}, "seeds": 3, "x": "", "metrics": []}
-    variants = sweep["variants"]
+    sweep = scenario.sweep or Sweep()
+    variants = {name: dict(changes) for name, changes in sweep.variants.items()}
     if grid:
         for key, values in grid.items():
             for i, value in enumerate(values):
@@ -138,9 +140,9 @@ def plan_sweep(
                         )
                 else:
                     check_override(source, f"--grid {key}.{i}", raw, key, value)
-    final_grid = dict(grid) if grid else dict(sweep["grid"])
-    x = sweep["x"] if sweep["x"] in final_grid else ""
-    count = seeds if seeds is not None else sweep["seeds"]
+    final_grid = dict(grid) if grid else {key: list(values) for key, values in sweep.grid.items()}
+    x = sweep.x if sweep.x in final_grid else ""
+    count = seeds if seeds is not None else sweep.seeds
     if count < 1:
         raise ScenarioError("--seeds", "", "an integer >= 1", count)
     return SweepPlan(
@@ -153,13 +155,13 @@ def plan_sweep(
         seeds=list(range(1, count + 1)),
         description=scenario.description,
         x=x,
-        metrics=list(sweep["metrics"]),
+        metrics=list(sweep.metrics),
         base={
-            "nodes": scenario.cluster["nodes"],
-            "preset": scenario.cluster["preset"],
-            "config_overrides": dict(scenario.cluster["config"]),
+            "nodes": scenario.cluster.nodes,
+            "preset": scenario.cluster.preset,
+            "config_overrides": dict(scenario.cluster.config),
             "config": _config_dict(scenario.config),
-            "network": {"loss": scenario.network["loss"]},
+            "network": {"loss": scenario.network.loss},
         },
     )
 
