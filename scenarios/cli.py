@@ -24,10 +24,11 @@ def _run(args: argparse.Namespace) -> int:
     from swimlab.reports.result import new_run_dir
 
     from .loader import load_scenario
-    from .runner import run_scenario
+    from .runner import check_runtime, run_scenario
 
     try:
         scenario = load_scenario(args.scenario, args.set or ())
+        check_runtime(scenario, "sim")
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -3,15 +3,14 @@
 Which nodes a fault hits is decided here, when it fires, from a stream seeded by the run seed
 and the fault's index (so adding a fault never changes another's choice). Random picks skip the
 seed nodes unless `include_seeds` (a cluster with no seed left cannot take restarted nodes back,
-which is a different experiment). The runtime object provides the operations (`crash`,
-`restart`, `partition`, ...) - the simulator's `Simulation` today.
+which is a different experiment). Everything happens through the runtime interface
+(`scenarios/runtime.py`), so the same timeline drives the simulator and the live runtime.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
 
 from swimlab.protocol.faults import (
     Churn,
@@ -37,6 +36,7 @@ from swimlab.protocol.faults import (
 from swimlab.protocol.streams import stream
 
 from . import grudges
+from .runtime import FaultRuntime
 from .schema import Fault, Scenario
 
 
@@ -45,7 +45,9 @@ def _stream(seed: int, *parts: object) -> random.Random:
 
 
 class Nemesis:
-    def __init__(self, scenario: Scenario, runtime: Any, seed: int, join_seeds: tuple[str, ...]) -> None:
+    def __init__(
+        self, scenario: Scenario, runtime: FaultRuntime, seed: int, join_seeds: tuple[str, ...]
+    ) -> None:
         self.scenario = scenario
         self.rt = runtime
         self.seed = seed
@@ -58,10 +60,10 @@ class Nemesis:
 
     # Selection ----------------------------------------------------------------------------------
     def _up(self) -> list[str]:
-        return [name for name, host in self.rt.hosts.items() if host.up]
+        return [name for name in self.rt.node_names() if self.rt.is_up(name)]
 
     def _down(self) -> list[str]:
-        return [name for name, host in self.rt.hosts.items() if not host.up]
+        return [name for name in self.rt.node_names() if not self.rt.is_up(name)]
 
     def _select(self, fault: Fault, rng: random.Random, pool: list[str] | None = None) -> list[str]:
         select = fault.select
@@ -73,7 +75,7 @@ class Nemesis:
         if select.count is not None:
             k = select.count
         elif select.fraction is not None:
-            k = max(1, round(select.fraction * len(self.rt.hosts)))
+            k = max(1, round(select.fraction * len(self.rt.node_names())))
         else:
             return pool
         return sorted(rng.sample(pool, min(k, len(pool))), key=pool.index)
@@ -107,7 +109,7 @@ class Nemesis:
             names = []  # uniform loss on every link
         else:
             names = names or self._select(fault, rng)
-        rt.fault(fault.op, nodes=names, **recorded(p))
+        rt.record_fault(fault.op, names, **recorded(p))
         if isinstance(p, Crash):
             for name in names:
                 rt.crash(name)
@@ -142,7 +144,7 @@ class Nemesis:
             if names:
                 rt.set_loss(names, p.rate, p.direction)
             else:
-                rt.network.loss = p.rate
+                rt.set_default_loss(p.rate)
         elif isinstance(p, Latency):
             rt.set_extra_delay(names, p.add_ms / 1000.0)
         elif isinstance(p, Duplicate):
@@ -161,14 +163,14 @@ class Nemesis:
         rt = self.rt
         p = fault.params
         assert fault.spec.revert is not None, fault.op  # only toggling faults are reverted
-        rt.fault(fault.spec.revert, nodes=names)
+        rt.record_fault(fault.spec.revert, names)
         if isinstance(p, Partition):
             rt.heal()
         elif isinstance(p, Loss):
             if names:
                 rt.set_loss(names, 0.0, p.direction)
             else:
-                rt.network.loss = self.scenario.network.loss
+                rt.set_default_loss(self.scenario.network.loss)
         elif isinstance(p, Latency):
             rt.set_extra_delay(names, 0.0)
         elif isinstance(p, Duplicate):
@@ -200,7 +202,7 @@ class Nemesis:
     def _churn(self, p: Churn, rng: random.Random) -> None:
         """Independent Poisson processes of joins, graceful leaves and crashes."""
         end = self.rt.now + p.duration_s
-        self.rt.fault("churn", nodes=[], **recorded(p))
+        self.rt.record_fault("churn", [], **recorded(p))
         actions: list[tuple[float, Callable[[], None]]] = [
             (p.join_rate_per_s, self._join_new),
             (p.leave_rate_per_s, lambda: self._random_up(rng, "leave", self.rt.leave)),
@@ -224,12 +226,12 @@ class Nemesis:
         pool = [x for x in self._up() if x not in self.join_seeds]
         if pool:
             name = rng.choice(pool)
-            self.rt.fault(op, nodes=[name])
+            self.rt.record_fault(op, [name])
             operation(name)
 
     def _join_new(self) -> None:
         self._new_nodes += 1
         name = f"j{self._new_nodes}"
-        self.rt.fault("join", nodes=[name])
-        self.rt.add_host(name)
+        self.rt.record_fault("join", [name])
+        self.rt.add_node(name)
         self.rt.boot(name, how="join")

@@ -22,7 +22,9 @@ from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.result import build_result, write_result
 from swimlab.reports.trace import SCHEMA_VERSION, TraceWriter
 
+from .errors import ScenarioError
 from .nemesis import Nemesis
+from .runtime import Runtime, check_supported
 from .schema import Network, Scenario
 
 
@@ -65,6 +67,45 @@ def _latency(network: Network) -> Any:
     return Topology(graph, base_s=lat.low_ms / 1000.0)
 
 
+RUNTIMES = ("sim",)
+
+
+def runtime_class(runtime: str) -> type[Runtime]:
+    """The class implementing `runtime` (imported lazily: scenarios/ reaches runtimes by name)."""
+    if runtime == "sim":
+        from swimlab.sim.simulation import Simulation
+
+        return Simulation
+    raise ScenarioError("--runtime", "", f"one of {', '.join(RUNTIMES)}", runtime)
+
+
+def check_runtime(scenario: Scenario, runtime: str = "sim") -> None:
+    """Refuse up front (a `ScenarioError`) a scenario whose faults the runtime cannot apply."""
+    check_supported(scenario, runtime_class(runtime).capabilities, runtime)
+
+
+def _sim(scenario: Scenario, seed: int, sink: Callable[[dict[str, Any]], None]) -> Runtime:
+    from swimlab.sim.simulation import Simulation
+
+    net = scenario.network
+    return Simulation(
+        seed,
+        scenario.config,
+        sink,
+        latency=_latency(net),
+        join_seeds=scenario.nodes[: scenario.cluster.seeds],
+        jitter_s=net.jitter_ms / 1000.0,
+        loss=net.loss,
+        duplicate=net.duplicate,
+        reorder=net.reorder,
+        reorder_delay_s=net.reorder_delay_ms / 1000.0,
+        bandwidth_bytes_per_s=net.bandwidth_bytes_per_s,
+        full_decode=net.full_decode,
+        trace_messages=scenario.trace_messages,
+        track_timers=any(f.op == "clock" for f in scenario.faults),
+    )
+
+
 def run_scenario(
     scenario: Scenario,
     seed: int,
@@ -73,15 +114,14 @@ def run_scenario(
     on_progress: Callable[[float], None] | None = None,
     command: str | None = None,
     render: bool = True,
+    runtime: str = "sim",
 ) -> Result:
-    """Run `scenario` in the simulator with `seed`; write files into `out_dir` if given.
+    """Run `scenario` on `runtime` with `seed`; write files into `out_dir` if given.
 
     `command` is the command line that reproduces the run, shown in index.html (default:
     `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
     """
-    from swimlab.protocol.driver import Driver
-    from swimlab.sim.simulation import Simulation
-
+    check_runtime(scenario, runtime)
     wall0 = time.perf_counter()
     names = scenario.nodes
     join_seeds = tuple(names[: scenario.cluster.seeds])
@@ -103,33 +143,8 @@ def run_scenario(
             feed(record)
     else:
         sink = feed
-    # Every Driver ever built per node (a wiped restart builds a new one): their send counters,
-    # summed, are the per-node load (Rapid's Table 2) without per-message trace records.
-    drivers: dict[str, list[Driver]] = {}
-
-    def driver_factory(node: Any, transport: Any, clock: Any, on_event: Any) -> Driver:
-        driver = Driver(node, transport, clock, on_event)
-        drivers.setdefault(node.name, []).append(driver)
-        return driver
-
     try:
-        net = scenario.network
-        sim = Simulation(
-            seed,
-            scenario.config,
-            sink,
-            latency=_latency(net),
-            join_seeds=join_seeds,
-            jitter_s=net.jitter_ms / 1000.0,
-            loss=net.loss,
-            duplicate=net.duplicate,
-            reorder=net.reorder,
-            reorder_delay_s=net.reorder_delay_ms / 1000.0,
-            bandwidth_bytes_per_s=net.bandwidth_bytes_per_s,
-            full_decode=net.full_decode,
-            trace_messages=scenario.trace_messages,
-            driver_factory=driver_factory,
-        )
+        rt = _sim(scenario, seed, sink)
         sink(
             {
                 "t": 0.0,
@@ -137,7 +152,7 @@ def run_scenario(
                 "schema": SCHEMA_VERSION,
                 "scenario": scenario.name,
                 "seed": seed,
-                "runtime": "sim",
+                "runtime": rt.name,
                 "duration_s": scenario.duration_s,
                 "nodes": names,
                 "preset": scenario.cluster.preset,
@@ -146,7 +161,6 @@ def run_scenario(
         )
         clock_rng = stream(seed, "clocks")
         boot_rng = stream(seed, "boot")
-        track = any(f.op == "clock" for f in scenario.faults)
         offset_max = scenario.clocks.offset_ms_max / 1000.0
         drift_max = scenario.clocks.drift_ppm_max
         window = scenario.cluster.join_window_s
@@ -154,17 +168,17 @@ def run_scenario(
         for i, name in enumerate(names):
             offset = offset_max * clock_rng.random()
             drift = drift_max * (2.0 * clock_rng.random() - 1.0)
-            sim.add_host(name, offset_s=offset, drift_ppm=drift, track_timers=track)
+            rt.add_node(name, offset_s=offset, drift_ppm=drift)
             if not formed:
                 # Seeds boot first, in order; the rest join at random instants across the window.
-                sim.at(
+                rt.at(
                     i * 1e-3 if name in join_seeds else window * boot_rng.random() + 1e-2,
-                    sim.boot,
+                    rt.boot,
                     name,
                 )
         if formed:
-            sim.at(0.0, sim.boot_formed, names)
-        Nemesis(scenario, sim, seed, join_seeds).schedule()
+            rt.at(0.0, rt.boot_formed, names)
+        Nemesis(scenario, rt, seed, join_seeds).schedule()
         bar = None
         if progress:
             from tqdm import tqdm
@@ -179,18 +193,10 @@ def run_scenario(
             if on_progress is not None:
                 on_progress(now)
 
-        sim.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
+        rt.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
         if bar is not None:
             bar.close()
-        counters = sim.counters()
-        counters["sent_by_node"] = {
-            name: [
-                sum(d.stats.messages_sent for d in drivers[name]),
-                sum(d.stats.bytes_sent for d in drivers[name]),
-            ]
-            for name in sorted(drivers, key=lambda n: (len(n), n))
-        }
-        sink({"t": sim.now, "kind": "end", **counters})
+        sink({"t": rt.now, "kind": "end", **rt.counters()})
     finally:
         if trace_file is not None:
             trace_file.close()
@@ -201,7 +207,7 @@ def run_scenario(
     result = build_result(
         scenario=scenario.name,
         seed=seed,
-        runtime="sim",
+        runtime=runtime,
         checks=checks,
         verdict=v,
         metrics=metrics,
