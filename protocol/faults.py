@@ -123,6 +123,14 @@ class MassRestart:
 
 
 @dataclass(frozen=True, kw_only=True)
+class RollingRestart:
+    state: State = param("kept", doc="as for restart")
+    batch: int = param(1, bound=AT_LEAST_1, doc="how many nodes go down together")
+    downtime_s: float = param(0.0, bound=AT_LEAST_0, doc="seconds each batch stays down")
+    interval_s: float = param(bound=ABOVE_0, doc="seconds between the starts of consecutive batches")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Leave:
     pass
 
@@ -147,7 +155,10 @@ class Slow:
 class Partition:
     shape: Shape = param("majority", doc="how the nodes are split (see SHAPES)")
     groups: tuple[tuple[str, ...], ...] | None = param(
-        None, record=False, nodes=True, doc="the sides (shape = groups)"
+        None, record=False, nodes=True, doc="the sides (shape = groups): group names or arrays of nodes"
+    )
+    bridge: tuple[str, ...] | None = param(
+        None, record=False, nodes=True, doc="the node(s) that see both halves (shape = bridge)"
     )
     one_way: bool = param(False, doc="only the first side drops: it cannot hear the others")
     duration_s: float | None = param(None, bound=ABOVE_0, doc=DURATION_DOC)
@@ -212,6 +223,7 @@ FaultParams = (
     Crash
     | Restart
     | MassRestart
+    | RollingRestart
     | Leave
     | Join
     | Pause
@@ -330,6 +342,8 @@ FAULTS: Mapping[str, FaultSpec] = dict(
              "a crashed node comes back, its state kept or wiped"),
         _row("mass_restart", MassRestart, Targets.UP, {"crash", "restart"}, Cause.DOWN, None,
              "crash all the nodes at once, restart them after downtime_s"),
+        _row("rolling_restart", RollingRestart, Targets.UP, {"crash", "restart"}, Cause.DOWN, None,
+             "restart the nodes batch by batch, interval_s apart"),
         _row("leave", Leave, Targets.UP, {"leave"}, Cause.DOWN, None,
              "graceful leave; the process exits 2 s later"),
         _row("join", Join, Targets.NONE, {"add_node"}, None, None, "new nodes j1, j2, ... join"),
@@ -380,7 +394,7 @@ SHAPES: Mapping[str, ShapeSpec] = {
         "each node sees only its nearest neighbours on a shuffled ring, a bare majority",
     ),
     "bridge": ShapeSpec(
-        frozenset({"duration_s"}), "two halves that cannot see each other, one node seeing both"
+        frozenset({"bridge", "duration_s"}), "two halves that cannot see each other; the bridge sees both"
     ),
     "groups": ShapeSpec(frozenset({"groups", "one_way", "duration_s"}), "the sides listed in groups"),
 }

@@ -10,7 +10,7 @@ is not TOML is taken as a string, so `cluster.preset=local` works too). Validati
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ __all__ = [
     "parse_override",
     "resolve",
     "validate",
+    "validate_overridden",
 ]
 
 LIBRARY = "library"
@@ -76,5 +77,29 @@ def load_raw(name_or_path: str, overrides: Iterable[str] = ()) -> tuple[str, str
 
 
 def load_scenario(name_or_path: str, overrides: Iterable[str] = ()) -> Scenario:
+    overrides = list(overrides)
     source, _text, raw = load_raw(name_or_path, overrides)
-    return validate(raw, source, default_name=Path(source).stem)
+    return validate_overridden(raw, source, overrides)
+
+
+def validate_overridden(raw: dict[str, Any], source: str, overrides: Sequence[str]) -> Scenario:
+    """`validate`, with an error about a key a `--set` changed blamed on that `--set`."""
+    try:
+        return validate(raw, source, default_name=Path(source).stem)
+    except ScenarioError as exc:
+        raise blame_override(exc, overrides) from None
+
+
+def blame_override(exc: ScenarioError, overrides: Sequence[str]) -> ScenarioError:
+    """The error as the user should read it: `--set KEY=VALUE: key: expected ...` when the
+    failing key is (inside, or holds) one a `--set` wrote; `FILE (after --set ...): ...` when
+    the file's own value failed only because of an override; unchanged without overrides."""
+    for text in reversed(overrides):  # the last --set of a key is the one that counts
+        key = ".".join(parse_override(text)[0])
+        path = exc.path
+        if path and (path == key or path.startswith(key + ".") or key.startswith(path + ".")):
+            return ScenarioError(f"--set {text}", exc.path, exc.expected, exc.got)
+    if overrides:
+        source = f"{exc.source} (after --set {', '.join(overrides)})"
+        return ScenarioError(source, exc.path, exc.expected, exc.got)
+    return exc

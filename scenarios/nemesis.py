@@ -1,16 +1,25 @@
 """The fault timeline: turns a scenario's `[[faults]]` into timed operations on a runtime.
 
 Which nodes a fault hits is decided here, when it fires, from a stream seeded by the run seed
-and the fault's index (so adding a fault never changes another's choice). Random picks skip the
-seed nodes unless `include_seeds` (a cluster with no seed left cannot take restarted nodes back,
-which is a different experiment). Everything happens through the runtime interface
-(`scenarios/runtime.py`), so the same timeline drives the simulator and the live runtime.
+and the fault's index (so adding a fault never changes another's choice; a repeated fault's
+k-th firing, k >= 1, draws from its own stream). Random picks come from the up nodes (restart:
+the down ones), within `within` if given, and skip the seed nodes unless `include_seeds` (a
+cluster with no seed left cannot take restarted nodes back, which is a different experiment).
+Everything happens through the runtime interface (`scenarios/runtime.py`), so the same
+timeline drives the simulator and the live runtime.
+
+Nothing is skipped silently. A fault that finds a named node in the wrong state (crash, leave,
+pause or a restart batch of a node that is down; restart of a node that is up) leaves that
+node alone and adds a warning; so does a random pick asking for more nodes than are eligible.
+`timeline` records what was actually injected (time, fault, op, the nodes, a partition's sides
+and bridge, the parameters), `warnings` what was not; the runner puts both in result.json.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 from swimlab.protocol.faults import (
     Churn,
@@ -28,6 +37,7 @@ from swimlab.protocol.faults import (
     Partition,
     Pause,
     Restart,
+    RollingRestart,
     Slow,
     Targets,
     Toggling,
@@ -53,10 +63,35 @@ class Nemesis:
         self.seed = seed
         self.join_seeds = set(join_seeds)
         self._new_nodes = 0
+        self.timeline: list[dict[str, Any]] = []
+        self.warnings: list[dict[str, Any]] = []
+
+    def resolved_timeline(self) -> list[dict[str, Any]]:
+        """What was injected, in time order (same-instant entries in the order they happened)."""
+        return sorted(self.timeline, key=lambda entry: float(entry["t"]))
 
     def schedule(self) -> None:
         for index, fault in enumerate(self.scenario.faults):
-            self.rt.at(fault.at_s, self._fire, index, fault)
+            for k, when in enumerate(fault.firings()):
+                self.rt.at(when, self._fire, index, fault, k)
+
+    # Records ------------------------------------------------------------------------------------
+    def _note(self, fault: Fault, op: str, nodes: list[str], **extra: Any) -> None:
+        entry: dict[str, Any] = {"t": round(self.rt.now, 6), "fault": fault.path, "op": op, "nodes": nodes}
+        self.timeline.append(entry | extra)
+
+    def _warn(self, fault: Fault, message: str) -> None:
+        self.warnings.append({"t": round(self.rt.now, 6), "fault": fault.path, "message": message})
+
+    def _in_state(self, fault: Fault, names: list[str], up: bool, doing: str) -> list[str]:
+        """The named nodes that are up (`up`) or down; a warning names the others."""
+        keep = [name for name in names if self.rt.is_up(name) == up]
+        skipped = [name for name in names if name not in keep]
+        if skipped:
+            state = "down" if up else "up"
+            verb = "is" if len(skipped) == 1 else "are"
+            self._warn(fault, f"{doing}: {', '.join(skipped)} {verb} {state}, left alone")
+        return keep
 
     # Selection ----------------------------------------------------------------------------------
     def _up(self) -> list[str]:
@@ -70,32 +105,42 @@ class Nemesis:
         if select.nodes is not None:
             return list(select.nodes)
         pool = self._up() if pool is None else pool
+        if select.within is not None:
+            within = set(select.within)
+            pool = [x for x in pool if x in within]
         if not select.include_seeds:
             pool = [x for x in pool if x not in self.join_seeds] or pool
         if select.count is not None:
             k = select.count
-        elif select.fraction is not None:
-            k = max(1, round(select.fraction * len(self.rt.node_names())))
         else:
-            return pool
+            assert select.fraction is not None  # the schema requires a selector
+            base = len(select.within) if select.within is not None else len(self.rt.node_names())
+            k = max(1, round(select.fraction * base))
+        if k > len(pool):
+            self._warn(fault, f"{fault.op}: asked for {k} nodes, only {len(pool)} eligible")
         return sorted(rng.sample(pool, min(k, len(pool))), key=pool.index)
 
     # Operations ---------------------------------------------------------------------------------
-    def _fire(self, index: int, fault: Fault) -> None:
-        rng = _stream(self.seed, index)
+    def _fire(self, index: int, fault: Fault, repetition: int = 0) -> None:
+        rng = _stream(self.seed, index) if repetition == 0 else _stream(self.seed, index, repetition)
         p = fault.params
         if isinstance(p, FlipFlop):
             self._flip_flop(index, fault, p, rng)
             return
         if isinstance(p, Churn):
-            self._churn(p, rng)
+            self._churn(fault, p, rng)
             return
-        names = self._apply(fault, rng, index)
+        names = self._apply(fault, rng, index, repetition=repetition)
         if isinstance(p, Toggling) and p.duration_s is not None:
             self.rt.at(self.rt.now + p.duration_s, self._revert, fault, names)
 
     def _apply(
-        self, fault: Fault, rng: random.Random, index: int, names: list[str] | None = None
+        self,
+        fault: Fault,
+        rng: random.Random,
+        index: int,
+        names: list[str] | None = None,
+        repetition: int = 0,
     ) -> list[str]:
         """Apply one operation; return the nodes it hit (reused to revert or re-apply it)."""
         rt = self.rt
@@ -109,7 +154,14 @@ class Nemesis:
             names = []  # uniform loss on every link
         else:
             names = names or self._select(fault, rng)
+        if isinstance(p, Crash | Leave | Pause | MassRestart):
+            names = self._in_state(fault, names, True, fault.op)
+        elif isinstance(p, Restart):
+            names = self._in_state(fault, names, False, "restart")
         rt.record_fault(fault.op, names, **recorded(p))
+        extra: dict[str, Any] = {"params": recorded(p)}
+        if fault.repeat is not None:
+            extra["repetition"] = repetition
         if isinstance(p, Crash):
             for name in names:
                 rt.crash(name)
@@ -122,22 +174,38 @@ class Nemesis:
             later = rt.now + p.downtime_s
             for name in names:
                 rt.at(later, rt.restart, name, p.state == "wiped")
+        elif isinstance(p, RollingRestart):
+            batches = [names[i : i + p.batch] for i in range(0, len(names), p.batch)]
+            extra["batches"] = batches
+            for i, batch in enumerate(batches):
+                rt.at(rt.now + i * p.interval_s, self._roll, fault, p, i, batch)
         elif isinstance(p, Leave):
             for name in names:
                 rt.leave(name)
         elif isinstance(p, Join):
+            self._note(fault, fault.op, names, **extra)
             for _ in range(p.new_nodes):
-                self._join_new()
+                self._join_new(fault)
+            return names
         elif isinstance(p, Pause):
             for name in names:
                 rt.pause(name, p.duration_s)
         elif isinstance(p, Slow):
             rt.set_slow(names, p.delay_s)
         elif isinstance(p, Partition):
-            grudge = grudges.shape(
-                p.shape, self._up(), rng, one_way=p.one_way, groups=p.groups, chosen=fault.select.nodes or ()
+            cut = grudges.shape(
+                p.shape,
+                self._up(),
+                rng,
+                one_way=p.one_way,
+                groups=p.groups,
+                chosen=fault.select.nodes or (),
+                bridges=p.bridge or (),
             )
-            rt.partition(grudge)
+            rt.partition(cut.grudge)
+            extra |= {"sides": cut.sides} if cut.sides else {}
+            extra |= {"bridge": cut.bridge} if cut.bridge else {}
+            extra |= {"ring": cut.ring} if cut.ring else {}
         elif isinstance(p, Heal):
             rt.heal()
         elif isinstance(p, Loss):
@@ -157,13 +225,32 @@ class Nemesis:
                     rt.set_drift(name, p.drift_ppm)
                 if p.step_s:
                     rt.clock_step(name, p.step_s)
+        self._note(fault, fault.op, names, **extra)
+        if isinstance(p, MassRestart):  # noted now (another `at` would shift the runtime's tie-breaks)
+            self.timeline.append({"t": round(later, 6), "fault": fault.path, "op": "restart", "nodes": names})
         return names
+
+    def _roll(self, fault: Fault, p: RollingRestart, i: int, batch: list[str]) -> None:
+        """One batch of a rolling restart: down now, back after `downtime_s`."""
+        down = self._in_state(fault, batch, True, f"rolling_restart batch {i}")
+        self._note(fault, "crash", down, batch=i)
+        for name in down:
+            self.rt.crash(name)
+        self.rt.at(self.rt.now + p.downtime_s, self._roll_back, fault, p, i, down)
+
+    def _roll_back(self, fault: Fault, p: RollingRestart, i: int, batch: list[str]) -> None:
+        back = self._in_state(fault, batch, False, f"rolling_restart batch {i} restart")
+        self._note(fault, "restart", back, batch=i)
+        for name in back:
+            self.rt.restart(name, wiped=p.state == "wiped")
 
     def _revert(self, fault: Fault, names: list[str]) -> None:
         rt = self.rt
         p = fault.params
-        assert fault.spec.revert is not None, fault.op  # only toggling faults are reverted
-        rt.record_fault(fault.spec.revert, names)
+        revert = fault.spec.revert
+        assert revert is not None, fault.op  # only toggling faults are reverted
+        rt.record_fault(revert, names)
+        self._note(fault, revert, names)
         if isinstance(p, Partition):
             rt.heal()
         elif isinstance(p, Loss):
@@ -199,14 +286,15 @@ class Nemesis:
 
         on()
 
-    def _churn(self, p: Churn, rng: random.Random) -> None:
+    def _churn(self, fault: Fault, p: Churn, rng: random.Random) -> None:
         """Independent Poisson processes of joins, graceful leaves and crashes."""
         end = self.rt.now + p.duration_s
         self.rt.record_fault("churn", [], **recorded(p))
+        self._note(fault, "churn", [], params=recorded(p))
         actions: list[tuple[float, Callable[[], None]]] = [
-            (p.join_rate_per_s, self._join_new),
-            (p.leave_rate_per_s, lambda: self._random_up(rng, "leave", self.rt.leave)),
-            (p.crash_rate_per_s, lambda: self._random_up(rng, "crash", self.rt.crash)),
+            (p.join_rate_per_s, lambda: self._join_new(fault)),
+            (p.leave_rate_per_s, lambda: self._random_up(fault, rng, "leave", self.rt.leave)),
+            (p.crash_rate_per_s, lambda: self._random_up(fault, rng, "crash", self.rt.crash)),
         ]
         for rate, action in actions:
             if rate > 0:
@@ -222,16 +310,18 @@ class Nemesis:
 
             self.rt.at(t, tick)
 
-    def _random_up(self, rng: random.Random, op: str, operation: Callable[[str], None]) -> None:
+    def _random_up(self, fault: Fault, rng: random.Random, op: str, operation: Callable[[str], None]) -> None:
         pool = [x for x in self._up() if x not in self.join_seeds]
         if pool:
             name = rng.choice(pool)
             self.rt.record_fault(op, [name])
+            self._note(fault, op, [name])
             operation(name)
 
-    def _join_new(self) -> None:
+    def _join_new(self, fault: Fault) -> None:
         self._new_nodes += 1
         name = f"j{self._new_nodes}"
         self.rt.record_fault("join", [name])
+        self._note(fault, "join", [name])
         self.rt.add_node(name)
         self.rt.boot(name, how="join")

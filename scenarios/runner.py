@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from swimlab.reports.trace import SCHEMA_VERSION, TraceWriter
 from .errors import ScenarioError
 from .nemesis import Nemesis
 from .runtime import Runtime, check_supported
-from .schema import Network, Scenario
+from .schema import Network, Scenario, effective
 
 
 @dataclass
@@ -38,6 +38,7 @@ class Result:
     out_dir: Path | None
     result: dict[str, Any] = field(repr=False)
     accumulator: MetricsAccumulator = field(repr=False)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -52,11 +53,20 @@ def fp_grace_s(scenario: Scenario) -> float:
     return c.suspicion_max_timeout_mult * shortest + c.probe_interval_s
 
 
-def _latency(network: Network) -> Any:
-    from swimlab.sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
+def _latency(network: Network, groups: Mapping[str, Sequence[str]]) -> Any:
+    from swimlab.sim.latency import Constant, GroupLatency, LogNormal, Topology, Uniform, named_graph
 
     lat = network.latency
     model = lat.model
+    if model == "groups":
+        between: dict[tuple[str, str], float] = {}
+        for a, row in lat.matrix.items():
+            for b, ms in row.items():
+                between[(a, b)] = ms / 1000.0
+                if b not in lat.matrix or a not in lat.matrix[b]:  # one entry: both ways
+                    between[(b, a)] = ms / 1000.0
+        group_of = {node: name for name in lat.groups for node in groups[name]}
+        return GroupLatency(group_of, lat.intra_ms / 1000.0, lat.inter_ms / 1000.0, between)
     if model == "constant":
         return Constant(lat.ms / 1000.0)
     if model == "uniform":
@@ -92,7 +102,7 @@ def _sim(scenario: Scenario, seed: int, sink: Callable[[dict[str, Any]], None]) 
         seed,
         scenario.config,
         sink,
-        latency=_latency(net),
+        latency=_latency(net, scenario.groups),
         join_seeds=scenario.nodes[: scenario.cluster.seeds],
         jitter_s=net.jitter_ms / 1000.0,
         loss=net.loss,
@@ -122,6 +132,8 @@ def run_scenario(
     `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
     """
     check_runtime(scenario, runtime)
+    if seed < 0:
+        raise ScenarioError("--seed", "", "an integer >= 0", seed)
     wall0 = time.perf_counter()
     names = scenario.nodes
     join_seeds = tuple(names[: scenario.cluster.seeds])
@@ -178,7 +190,8 @@ def run_scenario(
                 )
         if formed:
             rt.at(0.0, rt.boot_formed, names)
-        Nemesis(scenario, rt, seed, join_seeds).schedule()
+        nemesis = Nemesis(scenario, rt, seed, join_seeds)
+        nemesis.schedule()
         bar = None
         if progress:
             from tqdm import tqdm
@@ -220,6 +233,10 @@ def run_scenario(
             "config": dataclasses.asdict(scenario.config),
             "network": {"loss": scenario.network.loss},
             "command": command or f"swimlab run {scenario.source} --seed {seed}",
+            "groups": {name: list(nodes) for name, nodes in scenario.groups.items()},
+            "faults": nemesis.resolved_timeline(),
+            "warnings": nemesis.warnings,
+            "effective_scenario": effective(scenario),
         },
     )
     if out is not None:
@@ -234,4 +251,4 @@ def run_scenario(
                 render_run(out)
             except ImportError:  # matplotlib missing: the run itself is still good
                 pass
-    return Result(scenario.name, seed, v, checks, metrics, out, result, acc)
+    return Result(scenario.name, seed, v, checks, metrics, out, result, acc, nemesis.warnings)

@@ -16,7 +16,7 @@ import copy
 import dataclasses
 import math
 import types
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
 
@@ -29,16 +29,29 @@ from swimlab.protocol.faults import (
     FAULTS,
     PROBABILITY,
     REQUIRED,
+    SHAPES,
     TOGGLING,
     Bound,
+    Churn,
+    Crash,
     FaultParams,
     FaultSpec,
+    FlipFlop,
+    Leave,
+    MassRestart,
+    Partition,
+    Pause,
+    Restart,
+    RollingRestart,
+    Targets,
+    Toggling,
     param,
     spec_of,
 )
 from swimlab.reports.checks import CHECKS
 
 from .errors import ScenarioError
+from .nodesets import RefError, expand, is_group_name, node_names, split_spec
 from .overrides import apply_override
 
 __all__ = ["Scenario", "ScenarioError", "validate"]
@@ -53,11 +66,14 @@ class Cluster:
     join_window_s: float = param(1.0, bound=AT_LEAST_0, doc="non-seed nodes boot at random instants in it")
     start: Literal["join", "formed"] = param("join", doc="join through the seeds, or boot already formed")
     config: Mapping[str, Any] = param(factory=dict, doc="swimlab.protocol.config.Config overrides")
+    groups: Mapping[str, tuple[str, ...]] = param(
+        factory=dict, doc='named node sets: dc_a = "n0..n29" (resolved to node names)'
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
 class LatencyModel:
-    model: Literal["constant", "uniform", "lognormal", "topology"] = param("uniform")
+    model: Literal["constant", "uniform", "lognormal", "topology", "groups"] = param("uniform")
     ms: float = param(1.0, bound=AT_LEAST_0, doc="constant")
     low_ms: float = param(0.5, bound=AT_LEAST_0, doc="uniform (and topology's base)")
     high_ms: float = param(2.0, bound=AT_LEAST_0, doc="uniform")
@@ -66,6 +82,22 @@ class LatencyModel:
     graph: Literal["grid", "ring", "star", "random"] = param("grid", doc="topology")
     routers: int = param(16, bound=AT_LEAST_1, doc="topology")
     hop_ms: float = param(1.0, bound=AT_LEAST_0, doc="topology")
+    groups: tuple[str, ...] = param((), doc="groups: the datacenters (default: every cluster group)")
+    intra_ms: float = param(1.0, bound=AT_LEAST_0, doc="groups: one-way delay within a datacenter")
+    inter_ms: float = param(50.0, bound=AT_LEAST_0, doc="groups: one-way delay between datacenters")
+    matrix: Mapping[str, Mapping[str, float]] = param(
+        factory=dict, doc="groups: { dc_a = { dc_b = 80.0 } } one-way ms, overriding intra/inter"
+    )
+
+
+LATENCY_KEYS: Mapping[str, frozenset[str]] = {
+    "constant": frozenset({"ms"}),
+    "uniform": frozenset({"low_ms", "high_ms"}),
+    "lognormal": frozenset({"median_ms", "sigma"}),
+    "topology": frozenset({"graph", "routers", "hop_ms", "low_ms"}),
+    "groups": frozenset({"groups", "intra_ms", "inter_ms", "matrix"}),
+}
+"""latency model -> the keys it reads (besides `model`); any other key is an error."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,12 +143,23 @@ class Selector:
         None, bound=Bound(low=0, high=1, low_open=True), doc="this fraction of the cluster, at random"
     )
     include_seeds: bool = param(False, doc="random picks may hit seed nodes")
+    within: tuple[str, ...] | None = param(
+        None, nodes=True, doc="random picks come from these nodes only (fraction: of these)"
+    )
 
     def given(self) -> list[str]:
         return [k for k in ("nodes", "count", "fraction") if getattr(self, k) is not None]
 
 
 NO_SELECTOR = Selector()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Repeat:
+    """Fire the fault `times` times in all, `every_s` apart (a fresh random pick each time)."""
+
+    times: int = param(bound=AT_LEAST_1, doc="how many times in all")
+    every_s: float = param(bound=ABOVE_0, doc="seconds between the starts of consecutive firings")
 
 
 @dataclass(frozen=True)
@@ -129,10 +172,17 @@ class Fault:
     select: Selector = NO_SELECTOR
     inner: Fault | None = None  # flip_flop: the toggled fault
     path: str = ""  # "faults.0": where it sits in the file, for messages
+    repeat: Repeat | None = None
 
     @property
     def spec(self) -> FaultSpec:
         return FAULTS[self.op]
+
+    def firings(self) -> list[float]:
+        """The instants it fires at (one, or `repeat.times`)."""
+        if self.repeat is None:
+            return [self.at_s]
+        return [self.at_s + k * self.repeat.every_s for k in range(self.repeat.times)]
 
 
 @dataclass(frozen=True)
@@ -156,6 +206,11 @@ class Scenario:
     @property
     def nodes(self) -> list[str]:
         return node_names(self.cluster.nodes)
+
+    @property
+    def groups(self) -> Mapping[str, tuple[str, ...]]:
+        """`[cluster.groups]` resolved to node names (for faults, checks and latency)."""
+        return self.cluster.groups
 
     @property
     def trace_messages(self) -> bool:
@@ -183,10 +238,6 @@ class _TopLevel:
     sweep: Mapping[str, Any] = param(factory=dict)
 
 
-def node_names(n: int) -> list[str]:
-    return [f"n{i}" for i in range(n)]
-
-
 # Fields: kinds read from annotations ----------------------------------------------------------
 _KIND_WORDS = {
     "float": "a number",
@@ -197,7 +248,7 @@ _KIND_WORDS = {
     "list[str]": "an array of strings",
     "list[int]": "an array of integers",
     "list[table]": "an array of tables",
-    "list[list[str]]": "an array of arrays of strings",
+    "list[list[str]]": "an array of group names or arrays of node names",
     "any": "a value",
 }
 
@@ -210,6 +261,7 @@ class FieldSpec:
     choices: tuple[Any, ...] = ()
     bound: Bound | None = None
     nested: type[Any] | None = None  # a section dataclass this table is validated against
+    nodes: bool = False  # a list of node references (nodesets.py), resolved by the caller
 
     @property
     def required(self) -> bool:
@@ -261,7 +313,8 @@ def field_specs(cls: type[Any]) -> dict[str, FieldSpec]:
             default = f.default_factory()
         else:
             default = REQUIRED
-        out[f.name] = FieldSpec(f.name, kind, default, literal or meta["choices"], meta["bound"], nested)
+        choices = literal or meta["choices"]
+        out[f.name] = FieldSpec(f.name, kind, default, choices, meta["bound"], nested, meta["nodes"])
     _SPECS[cls] = out
     return out
 
@@ -285,7 +338,7 @@ def _type_ok(kind: str, v: Any) -> bool:
         return isinstance(v, list) and all(isinstance(x, Mapping) for x in v)
     if kind == "list[list[str]]":
         return isinstance(v, list) and all(
-            isinstance(g, list) and all(isinstance(x, str) for x in g) for g in v
+            isinstance(g, str) or (isinstance(g, list) and all(isinstance(x, str) for x in g)) for g in v
         )
     return True
 
@@ -296,7 +349,7 @@ def _convert(spec: FieldSpec, value: Any) -> Any:
     if spec.kind in ("list[str]", "list[int]", "list[table]"):
         return tuple(value)
     if spec.kind == "list[list[str]]":
-        return tuple(tuple(g) for g in value)
+        return tuple(g if isinstance(g, str) else tuple(g) for g in value)
     return value
 
 
@@ -357,14 +410,23 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
     n = cluster.nodes
     if cluster.seeds > n:
         raise ScenarioError(source, "cluster.seeds", f"<= cluster.nodes ({n})", cluster.seeds)
+    cluster = dataclasses.replace(cluster, groups=_groups(source, cluster.groups, n))
     try:
         config = preset(cluster.preset, **dict(cluster.config))
     except (ConfigError, TypeError) as exc:
         raise ScenarioError(source, "cluster.config", "valid protocol config", str(exc)) from None
     network = build(Network, source, "network", top.network)
     lat = network.latency
+    raw_latency = top.network.get("latency", {})
+    for key in raw_latency:
+        if key != "model" and key not in LATENCY_KEYS[lat.model]:
+            takes = ", ".join(sorted(LATENCY_KEYS[lat.model]))
+            expected = f"no such key for model = {lat.model!r} (it takes: {takes})"
+            raise ScenarioError(source, f"network.latency.{key}", expected, raw_latency[key])
     if lat.low_ms > lat.high_ms:
         raise ScenarioError(source, "network.latency.low_ms", f"<= high_ms ({lat.high_ms})", lat.low_ms)
+    if lat.model == "groups":
+        network = dataclasses.replace(network, latency=_group_latency(source, lat, cluster))
     clocks = build(Clocks, source, "clocks", top.clocks)
     trace = build(Trace, source, "trace", top.trace)
     if trace.messages not in (True, False, "auto"):
@@ -374,10 +436,12 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
         raise ScenarioError(source, "warmup_s", f"< duration_s ({duration})", top.warmup_s)
     if not top.seeds:
         raise ScenarioError(source, "seeds", "a non-empty array of integers", list(top.seeds))
-    names = set(node_names(n))
-    faults = tuple(
-        _fault(source, f"faults.{i}", f, names, n, duration, top_level=True) for i, f in enumerate(top.faults)
-    )
+    for i, seed in enumerate(top.seeds):
+        if seed < 0:
+            raise ScenarioError(source, f"seeds.{i}", "an integer >= 0", seed)
+    ctx = _Ctx(source, n, cluster.groups, duration)
+    faults = tuple(_fault(ctx, f"faults.{i}", f, top_level=True) for i, f in enumerate(top.faults))
+    _check_process_life(ctx, faults)
     sweep = _sweep(source, top.sweep, raw) if top.sweep else None
     return Scenario(
         name=top.name or default_name,
@@ -402,9 +466,8 @@ def _checks(source: str, raw: Mapping[str, Any]) -> dict[str, bool | float]:
     out: dict[str, bool | float] = {}
     for name, value in raw.items():
         if name not in CHECKS:
-            raise ScenarioError(
-                source, f"checks.{name}", f"a known check ({', '.join(sorted(CHECKS))})", name
-            )
+            known = ", ".join(sorted(CHECKS))
+            raise ScenarioError(source, f"checks.{name}", f"a known check ({known})", name)
         kind = CHECKS[name][0]
         if kind is bool and not isinstance(value, bool):
             raise ScenarioError(source, f"checks.{name}", "true or false", value)
@@ -416,13 +479,106 @@ def _checks(source: str, raw: Mapping[str, Any]) -> dict[str, bool | float]:
     return out
 
 
+# Node groups and references -------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Ctx:
+    source: str
+    n: int
+    groups: Mapping[str, tuple[str, ...]]
+    duration: float
+
+
+def _groups(source: str, raw: Mapping[str, Any], n: int) -> dict[str, tuple[str, ...]]:
+    """`[cluster.groups]`: name -> "n0..n9, n20" (or an array of such strings), resolved."""
+    out: dict[str, tuple[str, ...]] = {}
+    for name, value in raw.items():
+        path = f"cluster.groups.{name}"
+        if not is_group_name(name):
+            expected = "a group name: letters, digits, _ or -, not a node name like n3"
+            raise ScenarioError(source, path, expected, name)
+        if not (
+            isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value))
+        ):
+            raise ScenarioError(source, path, 'node names and ranges: "n0..n9, n20" or an array', value)
+        nodes: list[str] = []
+        for entry in split_spec(value):
+            try:
+                nodes.extend(expand(entry, n))
+            except RefError as exc:
+                raise ScenarioError(source, path, exc.expected, entry) from None
+        out[name] = _distinct(source, path, nodes, value)
+    return out
+
+
+def _distinct(source: str, path: str, nodes: list[str], got: Any) -> tuple[str, ...]:
+    if not nodes:
+        raise ScenarioError(source, path, "at least one node", got)
+    seen: set[str] = set()
+    for node in nodes:
+        if node in seen:
+            raise ScenarioError(source, path, f"each node at most once ({node} is listed twice)", got)
+        seen.add(node)
+    return tuple(nodes)
+
+
+def _refs(ctx: _Ctx, path: str, entries: Sequence[str]) -> tuple[str, ...]:
+    """A list of node references (names, ranges, group names) as distinct node names."""
+    nodes: list[str] = []
+    for j, entry in enumerate(entries):
+        try:
+            nodes.extend(expand(entry, ctx.n, ctx.groups))
+        except RefError as exc:
+            raise ScenarioError(ctx.source, f"{path}.{j}", exc.expected, entry) from None
+    return _distinct(ctx.source, path, nodes, list(entries))
+
+
+def _group_latency(source: str, lat: LatencyModel, cluster: Cluster) -> LatencyModel:
+    """`model = "groups"`: the datacenters are disjoint cluster groups covering every node."""
+    names = lat.groups or tuple(cluster.groups)
+    if not names:
+        raise ScenarioError(
+            source, "network.latency.groups", "cluster groups to place nodes in ([cluster.groups])", []
+        )
+    where: dict[str, str] = {}
+    for i, name in enumerate(names):
+        if name not in cluster.groups:
+            known = ", ".join(cluster.groups) or "none defined"
+            raise ScenarioError(source, f"network.latency.groups.{i}", f"a cluster group ({known})", name)
+        for node in cluster.groups[name]:
+            if node in where:
+                expected = f"datacenters that do not overlap ({node} is in {where[node]} and {name})"
+                raise ScenarioError(source, "network.latency.groups", expected, list(names))
+            where[node] = name
+    missing = [x for x in node_names(cluster.nodes) if x not in where]
+    if missing:
+        listed = ", ".join(missing[:5]) + ("..." if len(missing) > 5 else "")
+        expected = f"datacenters covering every node ({listed} in none)"
+        raise ScenarioError(source, "network.latency.groups", expected, list(names))
+    for a, row in lat.matrix.items():
+        if a not in names:
+            raise ScenarioError(
+                source, f"network.latency.matrix.{a}", f"a datacenter ({', '.join(names)})", a
+            )
+        if not isinstance(row, Mapping):
+            raise ScenarioError(source, f"network.latency.matrix.{a}", "a table of datacenter = ms", row)
+        for b, ms in row.items():
+            path = f"network.latency.matrix.{a}.{b}"
+            if b not in names:
+                raise ScenarioError(source, path, f"a datacenter ({', '.join(names)})", b)
+            if isinstance(ms, bool) or not isinstance(ms, int | float) or not (math.isfinite(ms) and ms >= 0):
+                raise ScenarioError(source, path, "a number of milliseconds >= 0", ms)
+    matrix = {a: {b: float(ms) for b, ms in row.items()} for a, row in lat.matrix.items()}
+    return dataclasses.replace(lat, groups=tuple(names), matrix=matrix)
+
+
 # Faults ---------------------------------------------------------------------------------------
 _OP = FieldSpec("op", "str", REQUIRED)
+_REPEAT = FieldSpec("repeat", "table", None, nested=Repeat)
+_SELECTOR_KEYS = frozenset(field_specs(Selector))
 
 
-def _fault(
-    source: str, path: str, raw: Any, names: set[str], n: int, duration: float, top_level: bool
-) -> Fault:
+def _fault(ctx: _Ctx, path: str, raw: Any, top_level: bool) -> Fault:
+    source = ctx.source
     if not isinstance(raw, Mapping):
         raise ScenarioError(source, path, "a table", raw)
     op = raw.get("op")
@@ -438,50 +594,221 @@ def _fault(
             "at_s",
             "float",
             REQUIRED,
-            bound=Bound(low=0, high=duration, words=f"in [0, duration_s = {duration}]"),
+            bound=Bound(low=0, high=ctx.duration, words=f"in [0, duration_s = {ctx.duration}]"),
         )
-    selecting = row.selects or op == "partition"
-    if selecting:
+        specs["repeat"] = _REPEAT
+    if row.selects:
         specs.update(field_specs(Selector))
+    if op == "partition":
+        specs = _shape_specs(source, path, raw, specs)
     values = check_table(source, path, raw, specs)
-    select = Selector(**{k: values[k] for k in field_specs(Selector)}) if selecting else NO_SELECTOR
-    if selecting:
-        given = select.given()
-        if len(given) > 1:
-            raise ScenarioError(
-                source,
-                f"{path}.{given[1]}",
-                f"only one of nodes/count/fraction (got {given})",
-                values[given[1]],
-            )
-        for j, name in enumerate(select.nodes or ()):
-            if name not in names:
-                raise ScenarioError(source, f"{path}.nodes.{j}", f"a node name n0..n{n - 1}", name)
-        if select.count is not None and select.count > n:
-            raise ScenarioError(source, f"{path}.count", f"<= cluster.nodes ({n})", select.count)
-    for gi, group in enumerate(values.get("groups") or ()):
-        for j, name in enumerate(group):
-            if name not in names:
-                raise ScenarioError(source, f"{path}.groups.{gi}.{j}", f"a node name n0..n{n - 1}", name)
+    for key, spec in specs.items():
+        value = values[key]
+        if spec.nodes and value is not None:
+            if spec.kind == "list[list[str]]":  # partition sides: group names or node arrays
+                values[key] = _sides(ctx, f"{path}.{key}", value)
+            else:
+                values[key] = _refs(ctx, f"{path}.{key}", value)
+    select = Selector(**{k: values[k] for k in _SELECTOR_KEYS if k in values})
+    if row.selects:
+        _check_selector(ctx, path, raw, row.targets, op, select)
     if op == "partition" and values["shape"] == "groups" and not values["groups"]:
-        raise ScenarioError(source, f"{path}.groups", 'an array of node-name arrays (shape = "groups")', None)
+        expected = 'an array of group names or node-name arrays (shape = "groups")'
+        raise ScenarioError(source, f"{path}.groups", expected, None)
+    if op == "partition" and values["shape"] == "one" and len(select.nodes or ()) > 1:
+        expected = 'at most one node (shape = "one" cuts off one node; use shape = "groups" for more)'
+        raise ScenarioError(source, f"{path}.nodes", expected, list(raw["nodes"]))
     if op == "clock" and values["step_s"] == 0 and values["drift_ppm"] is None:
         raise ScenarioError(source, path, "step_s > 0 or drift_ppm", dict(raw))
+    if op == "rolling_restart" and values["interval_s"] < values["downtime_s"]:
+        expected = f">= downtime_s ({values['downtime_s']}): one batch is down at a time"
+        raise ScenarioError(source, f"{path}.interval_s", expected, values["interval_s"])
     inner = None
     if row.nests:
         raw_inner = values["fault"]
         if raw_inner.get("op") not in TOGGLING:
-            raise ScenarioError(
-                source, f"{path}.fault.op", "one of " + ", ".join(TOGGLING), raw_inner.get("op")
-            )
-        inner = _fault(source, f"{path}.fault", raw_inner, names, n, duration, top_level=False)
+            expected = "one of " + ", ".join(TOGGLING)
+            raise ScenarioError(source, f"{path}.fault.op", expected, raw_inner.get("op"))
+        inner = _fault(ctx, f"{path}.fault", raw_inner, top_level=False)
         inner_duration = getattr(inner.params, "duration_s", None)
         if inner_duration is not None:
             raise ScenarioError(
                 source, f"{path}.fault.duration_s", "nothing (the flip_flop period sets it)", inner_duration
             )
     params = row.params(**{k: values[k] for k in own})
-    return Fault(op, values.get("at_s", 0.0), params, select, inner, path)
+    fault = Fault(op, values.get("at_s", 0.0), params, select, inner, path, values.get("repeat"))
+    if top_level:
+        _check_ends_in_time(ctx, fault, raw)
+    return fault
+
+
+def _shape_specs(
+    source: str, path: str, raw: Mapping[str, Any], specs: dict[str, FieldSpec]
+) -> dict[str, FieldSpec]:
+    """A partition takes the keys its shape declares (SHAPES); any other is an error. The
+    shape's unused parameters keep their defaults."""
+    shape = raw.get("shape", specs["shape"].default)
+    if shape not in SHAPES:
+        return specs  # check_table reports the bad shape
+    takes = SHAPES[shape].keys
+    for key in raw:
+        if key in ("op", "at_s", "repeat", "shape") or key in takes:
+            continue
+        if key in specs or key in _SELECTOR_KEYS:
+            expected = f"no such key for shape = {shape!r} (it takes: {', '.join(sorted(takes))})"
+            raise ScenarioError(source, _join(path, key), expected, raw[key])
+    if "nodes" in takes:
+        return {**specs, "nodes": field_specs(Selector)["nodes"]}
+    return specs
+
+
+def _sides(ctx: _Ctx, path: str, entries: Sequence[str | Sequence[str]]) -> tuple[tuple[str, ...], ...]:
+    """A partition's `groups`: each side a group name (or one reference) or an array of them;
+    no node may be on two sides."""
+    sides: list[tuple[str, ...]] = []
+    owner: dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        side = _refs(ctx, f"{path}.{i}", [entry] if isinstance(entry, str) else entry)
+        for node in side:
+            if node in owner:
+                expected = f"sides that do not overlap ({node} is in sides {owner[node]} and {i})"
+                raise ScenarioError(
+                    ctx.source, f"{path}.{i}", expected, entry if isinstance(entry, str) else list(entry)
+                )
+            owner[node] = i
+        sides.append(side)
+    return tuple(sides)
+
+
+def _check_selector(
+    ctx: _Ctx, path: str, raw: Mapping[str, Any], targets: Targets, op: str, select: Selector
+) -> None:
+    source = ctx.source
+    given = select.given()
+    if len(given) > 1:
+        expected = f"only one of nodes/count/fraction (got {given})"
+        raise ScenarioError(source, f"{path}.{given[1]}", expected, raw[given[1]])
+    if not given:
+        if targets is not Targets.UP_OR_EVERY_LINK:
+            expected = f"one of nodes, count or fraction: which nodes the {op} acts on"
+            raise ScenarioError(source, path, expected, dict(raw))
+        for key in ("direction", "include_seeds", "within"):  # uniform loss on every link
+            if key in raw:
+                expected = "no such key without nodes/count/fraction (the loss is on every link)"
+                raise ScenarioError(source, f"{path}.{key}", expected, raw[key])
+    if select.nodes is not None:
+        for key in ("include_seeds", "within"):
+            if key in raw:
+                expected = "no such key with nodes (it shapes random picks: count or fraction)"
+                raise ScenarioError(source, f"{path}.{key}", expected, raw[key])
+    pool = len(select.within) if select.within is not None else ctx.n
+    if select.count is not None and select.count > pool:
+        limit = f"len(within) ({pool})" if select.within is not None else f"cluster.nodes ({ctx.n})"
+        raise ScenarioError(source, f"{path}.count", f"<= {limit}", select.count)
+
+
+# Time: every fault ends within the run; process life adds up ----------------------------------
+def _span_s(fault: Fault, n: int) -> tuple[float, str] | None:
+    """How long one firing acts, and the key that says so; None: until the end of the run."""
+    p = fault.params
+    if isinstance(p, Toggling):
+        return None if p.duration_s is None else (p.duration_s, "duration_s")
+    if isinstance(p, Pause | Churn | FlipFlop):
+        return p.duration_s, "duration_s"
+    if isinstance(p, MassRestart):
+        return p.downtime_s, "downtime_s"
+    if isinstance(p, RollingRestart):
+        batches = math.ceil(_planned_count(fault.select, n) / p.batch)
+        return (batches - 1) * p.interval_s + p.downtime_s, "interval_s"
+    return 0.0, ""
+
+
+def _planned_count(select: Selector, n: int) -> int:
+    if select.nodes is not None:
+        return len(select.nodes)
+    if select.count is not None:
+        return select.count
+    base = len(select.within) if select.within is not None else n
+    return max(1, round((select.fraction or 0.0) * base))
+
+
+def _check_ends_in_time(ctx: _Ctx, fault: Fault, raw: Mapping[str, Any]) -> None:
+    span = _span_s(fault, ctx.n)
+    last = fault.firings()[-1]
+    repeat = fault.repeat
+    if repeat is not None and last > ctx.duration:
+        most = math.floor((ctx.duration - fault.at_s) / repeat.every_s) + 1
+        expected = (
+            f"<= {most} so the last firing is within duration_s = {ctx.duration}"
+            f" (it fires at {fault.at_s} + k * {repeat.every_s} s)"
+        )
+        raise ScenarioError(ctx.source, f"{fault.path}.repeat.times", expected, repeat.times)
+    if repeat is not None and repeat.times > 1:
+        if span is None:
+            expected = (
+                f"a duration below repeat.every_s ({repeat.every_s}): it must end before it fires again"
+            )
+            raise ScenarioError(ctx.source, f"{fault.path}.duration_s", expected, None)
+        if span[0] >= repeat.every_s:
+            expected = f"< repeat.every_s ({repeat.every_s}): it must end before it fires again"
+            raise ScenarioError(ctx.source, f"{fault.path}.{span[1]}", expected, raw[span[1]])
+    if span is None:
+        return
+    end = last + span[0]
+    if end > ctx.duration:
+        when = f"its last firing starts at {last} s" if last != fault.at_s else f"it starts at {last} s"
+        if isinstance(fault.params, RollingRestart):
+            expected = f"a rolling restart that ends by duration_s = {ctx.duration} (it would end at {end} s)"
+            raise ScenarioError(ctx.source, f"{fault.path}.interval_s", expected, fault.params.interval_s)
+        optional = span[1] == "duration_s" and isinstance(fault.params, Toggling)
+        hint = "; leave duration_s out to last to the end" if optional else ""
+        expected = f"<= {ctx.duration - last} so the fault ends by duration_s = {ctx.duration} ({when}{hint})"
+        raise ScenarioError(ctx.source, f"{fault.path}.{span[1]}", expected, raw.get(span[1], span[0]))
+
+
+def _check_process_life(ctx: _Ctx, faults: Sequence[Fault]) -> None:
+    """Crash, leave, pause, mass_restart and rolling_restart act on up nodes, restart on down
+    ones: where the scenario names the nodes and nothing random touched them before, a fault
+    that finds them in the wrong state is an error (the nemesis warns about the rest at run
+    time). Firings are taken in time order, ties in file order."""
+    events: list[tuple[float, int, int, Fault]] = []
+    for index, fault in enumerate(faults):
+        for k, t in enumerate(fault.firings()):
+            events.append((t, index, k, fault))
+    events.sort(key=lambda e: (e[0], e[1]))
+    known = True  # until a random pick or churn may have changed any node
+    why: dict[str, str] = {}
+    state = {name: True for name in node_names(ctx.n)}
+    for t, _, _, fault in events:
+        p = fault.params
+        changes = isinstance(p, Crash | Leave | Restart | MassRestart | RollingRestart)
+        if isinstance(p, Churn) and (p.leave_rate_per_s > 0 or p.crash_rate_per_s > 0):
+            known = False
+            continue
+        if not (changes or isinstance(p, Pause)):
+            continue
+        if fault.select.nodes is None:
+            if changes:
+                known = False
+            continue
+        wants_up = not isinstance(p, Restart)
+        if known:
+            for node in fault.select.nodes:
+                if state[node] != wants_up:
+                    was = why.get(node, "nothing before crashed it")
+                    if wants_up:
+                        expected = f"nodes that are up at {t} s ({node} is down: {was})"
+                    else:
+                        expected = (
+                            f"nodes that are down at {t} s (restart brings back a crashed node;"
+                            f" {node} is up: {was})"
+                        )
+                    raise ScenarioError(ctx.source, f"{fault.path}.nodes", expected, node)
+        verb = {Crash: "crashed", Leave: "made it leave", Restart: "restarted"}.get(type(p))
+        for node in fault.select.nodes:
+            if verb is not None:
+                state[node] = not isinstance(p, Crash | Leave)
+                why[node] = f"{fault.path} {verb} it at {t} s"
 
 
 # Sweeps ---------------------------------------------------------------------------------------
@@ -535,3 +862,54 @@ def check_override(source: str, path: str, raw: Mapping[str, Any], key: str, val
         raise ScenarioError(
             source, path, f"a value that keeps the scenario valid ({exc.path}: {exc.expected})", value
         ) from None
+
+
+# The scenario as it ran -----------------------------------------------------------------------
+def effective(scenario: Scenario) -> dict[str, Any]:
+    """The scenario as it ran, as plain data for result.json: `--set` overrides applied, every
+    default filled in, node ranges and group names resolved to node names."""
+    return {
+        "name": scenario.name,
+        "description": scenario.description,
+        "source": scenario.source,
+        "duration_s": scenario.duration_s,
+        "seeds": list(scenario.seeds),
+        "warmup_s": scenario.warmup_s,
+        "cluster": _plain(scenario.cluster),
+        "network": _plain(scenario.network)
+        | {
+            "latency": _plain(
+                scenario.network.latency, LATENCY_KEYS[scenario.network.latency.model] | {"model"}
+            )
+        },
+        "clocks": _plain(scenario.clocks),
+        "trace": _plain(scenario.trace),
+        "checks": dict(scenario.checks),
+        "faults": [_plain_fault(f) for f in scenario.faults],
+    }
+
+
+def _plain_fault(fault: Fault) -> dict[str, Any]:
+    out: dict[str, Any] = {"op": fault.op}
+    if fault.path.count(".") == 1:  # a top-level fault (a flip_flop's toggled one has no time)
+        out["at_s"] = fault.at_s
+    keys = SHAPES[fault.params.shape].keys | {"shape"} if isinstance(fault.params, Partition) else None
+    out |= {k: v for k, v in _plain(fault.params, keys).items() if v is not None}
+    out |= {k: v for k, v in _plain(fault.select).items() if v not in (None, False)}
+    if fault.repeat is not None:
+        out["repeat"] = _plain(fault.repeat)
+    if fault.inner is not None:
+        out["fault"] = _plain_fault(fault.inner)
+    return out
+
+
+def _plain(value: Any, keys: frozenset[str] | None = None) -> Any:
+    """Plain JSON-ready data (of a dataclass: only `keys`, if given)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = [f.name for f in dataclasses.fields(value) if keys is None or f.name in keys]
+        return {name: _plain(getattr(value, name)) for name in fields}
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value

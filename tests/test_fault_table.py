@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import tomllib
 import typing
 from pathlib import Path
 
 from swimlab.protocol import faults
 from swimlab.protocol.faults import CAUSES, FAULTS, SHAPES, TOGGLING, Cause, Targets
 from swimlab.reports import plots
-from swimlab.scenarios.schema import field_specs
+from swimlab.scenarios.schema import field_specs, validate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -57,3 +58,58 @@ def test_the_simulator_records_only_causes_in_the_table() -> None:
             elif isinstance(cause, ast.Attribute):
                 used.add(Cause[cause.attr].value)
     assert used and used <= {c.value for c in Cause}, used
+
+
+def _section(readme: str, title: str) -> str:
+    start = readme.index(title)
+    end = readme.find("\n### ", start + 1)
+    return readme[start : end if end != -1 else len(readme)]
+
+
+def test_the_readme_documents_every_op_and_shape_with_its_keys_and_an_example() -> None:
+    """scenarios/README.md keeps up with the table: a row per op naming each of its keys, an
+    example of each op; a row per shape naming each of its keys, an example of each shape."""
+    readme = (ROOT / "scenarios" / "README.md").read_text()
+    faults_doc = _section(readme, "### Faults")
+    shapes_doc = _section(readme, "### Partition shapes")
+    rows = {
+        line.split("|")[1].strip(" `"): line for line in faults_doc.splitlines() if line.startswith("| `")
+    }
+    for op, spec in FAULTS.items():
+        assert op in rows, f"no row for {op}"
+        for key in field_specs(spec.params):
+            if op == "partition" and key != "shape":
+                continue  # the shape's keys: the shapes table below
+            assert f"`{key}`" in rows[op], f"{op}: {key} undocumented"
+        assert f'op = "{op}"' in faults_doc + shapes_doc, f"no example of {op}"
+    rows = {
+        line.split("|")[1].strip(" `"): line for line in shapes_doc.splitlines() if line.startswith("| `")
+    }
+    for shape, spec in SHAPES.items():
+        assert shape in rows, f"no row for shape {shape}"
+        for key in spec.keys:
+            assert f"`{key}`" in rows[shape], f"{shape}: {key} undocumented"
+        assert f'shape = "{shape}"' in shapes_doc, f"no example of shape {shape}"
+
+
+EXAMPLE_BASE = """description = "README example"
+duration_s = 200.0
+[cluster]
+nodes = 100
+[cluster.groups]
+dc_a = "n0..n29"
+dc_b = "n30..n59"
+dc_c = "n60..n99"
+"""
+
+
+def test_every_readme_example_is_a_valid_fault() -> None:
+    """Each `[[faults]]` entry of the README's examples validates on its own."""
+    readme = (ROOT / "scenarios" / "README.md").read_text()
+    examples = 0
+    for block in readme.split("```toml")[1:]:
+        body = block.split("```")[0]
+        for entry in body.split("[[faults]]")[1:]:
+            validate(tomllib.loads(EXAMPLE_BASE + "[[faults]]" + entry), "README.md")
+            examples += 1
+    assert examples >= len(FAULTS) + len(SHAPES)

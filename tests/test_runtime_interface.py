@@ -118,6 +118,13 @@ op = "flip_flop"
 period_s = 5.0
 duration_s = 20.0
 fault = { op = "ingress_drop", nodes = ["n8"] }
+[[faults]]
+at_s = 85.0
+op = "rolling_restart"
+nodes = ["n10", "n11", "n1"]
+batch = 2
+downtime_s = 1.0
+interval_s = 4.0
 [checks]
 views_agree_at_end = true
 """
