@@ -62,7 +62,7 @@ def test_replay_is_byte_identical_across_processes_with_different_hash_seeds(
     for hash_seed in ("1", "2"):
         out = tmp_path / hash_seed
         env = {**os.environ, "PYTHONHASHSEED": hash_seed}
-        subprocess.run(
+        proc = subprocess.run(
             [
                 sys.executable,
                 "-m",
@@ -82,9 +82,15 @@ def test_replay_is_byte_identical_across_processes_with_different_hash_seeds(
             check=False,
             env=env,
             capture_output=True,
+            text=True,
             timeout=300,
         )
+        # 0 valid, 1 invalid: the run finished. 2 is a crash or a refusal, and two identical
+        # crashes would otherwise leave two identical partial traces that pass the comparison.
+        assert proc.returncode in (0, 1), proc.stderr
         (run_dir,) = out.iterdir()
-        traces.append((run_dir / "trace.jsonl").read_bytes())
+        data = (run_dir / "trace.jsonl").read_bytes()
+        assert json.loads(data.splitlines()[-1])["kind"] == "end", "the trace stops before its end record"
+        traces.append(data)
     assert b'"kind":"send"' in traces[0]
     assert traces[0] == traces[1]
