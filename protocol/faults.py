@@ -288,7 +288,7 @@ class Cause(StrEnum):
     INGRESS = "ingress"
 
 
-CAUSES: Mapping[Cause, str] = {
+CAUSES: Mapping[str, str] = {
     Cause.DOWN: "tab:red",
     Cause.PARTITION: "tab:orange",
     Cause.PAUSE: "tab:purple",

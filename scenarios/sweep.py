@@ -264,8 +264,8 @@ def _executor(spec: str | cf.Executor | None, workers: int | None) -> tuple[cf.E
             raise ScenarioError(
                 "--executor", "", "dask[distributed] installed (pip install 'swimlab[dask]')", spec
             ) from None
-        client = Client(spec[len(DASK_PREFIX) :])
-        return client.get_executor(), client
+        client = Client(spec[len(DASK_PREFIX) :])  # type: ignore[no-untyped-call]  # distributed is untyped
+        return client.get_executor(), client  # type: ignore[no-untyped-call]
     raise ScenarioError("--executor", "", f"local or {DASK_PREFIX}HOST:PORT", spec)
 
 
@@ -370,6 +370,7 @@ def run_sweep(
                 closer.close()
             elif not isinstance(executor, cf.Executor):
                 pool.shutdown()
+    points = [_public(records[p.id]) for p in planned]
     sweep = {
         "schema_version": SWEEP_SCHEMA_VERSION,
         "scenario": plan.scenario,
@@ -383,7 +384,7 @@ def run_sweep(
         "x": plan.x,
         "metrics": plan.metrics,
         "base": plan.base,
-        "points": [_public(records[p.id]) for p in planned],
+        "points": points,
     }
     (out / "sweep.json").write_text(json.dumps(sweep, indent=1) + "\n", encoding="utf-8")
     if render:
@@ -393,7 +394,7 @@ def run_sweep(
             render_sweep(out)
         except ImportError:  # matplotlib missing: sweep.json is still the result
             pass
-    failed = sum(1 for p in sweep["points"] if p["status"] != "ok")
+    failed = sum(1 for p in points if p["status"] != "ok")
     return SweepOutcome(out, sweep, ran=len(todo), reused=reused, failed=failed)
 
 
