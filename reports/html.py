@@ -125,10 +125,39 @@ def run_page(
                 ("t (s)", "observer", "verdict", "about", "accuser"),
             ),
         ]
+    body += _injected(result)
     body.append("<h2>Figures</h2>")
     body += [_figure(folder, files, caption) for files, caption in figures]
     body.append("<h2>Configuration</h2><pre>" + _e(json.dumps(result.get("config", {}), indent=1)) + "</pre>")
+    if result.get("effective_scenario"):
+        scenario = json.dumps(result["effective_scenario"], indent=1)
+        body.append("<h3>Scenario as it ran</h3><pre>" + _e(scenario) + "</pre>")
     return _page(f"{result['scenario']} seed {result['seed']}", "\n".join(body))
+
+
+def _injected(result: Mapping[str, Any]) -> list[str]:
+    """The resolved fault timeline and the warnings (result.json `faults`, `warnings`)."""
+    out = []
+    if result.get("faults"):
+
+        def nodes(entry: Mapping[str, Any]) -> str:
+            names = entry.get("nodes", [])
+            return ", ".join(names[:8]) + (f" ... ({len(names)})" if len(names) > 8 else "")
+
+        def detail(entry: Mapping[str, Any]) -> str:
+            parts = [f"{k}={v}" for k, v in entry.get("params", {}).items() if v is not None]
+            if entry.get("sides"):
+                parts.append("sides of " + " / ".join(str(len(side)) for side in entry["sides"]))
+            if entry.get("bridge"):
+                parts.append("bridge " + ", ".join(entry["bridge"]))
+            return "; ".join(parts)
+
+        timeline = [(e["t"], e["fault"], e["op"], nodes(e), detail(e)) for e in result["faults"]]
+        out += ["<h3>Faults injected</h3>", _table(timeline, ("t (s)", "fault", "op", "nodes", "details"))]
+    if result.get("warnings"):
+        warnings = [(w["t"], w["fault"], w["message"]) for w in result["warnings"]]
+        out += ["<h3>Warnings</h3>", _table(warnings, ("t (s)", "fault", "warning"))]
+    return out
 
 
 def sweep_page(

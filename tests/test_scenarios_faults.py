@@ -401,3 +401,12 @@ def test_result_json_holds_the_timeline_and_the_effective_scenario(tmp_path: Pat
         {"op": "partition", "at_s": 30.0, "shape": "halves", "one_way": False, "duration_s": 60.0}
     ]
     assert effective["network"]["latency"] == {"model": "uniform", "low_ms": 0.5, "high_ms": 2.0}
+
+
+def test_the_run_page_shows_the_timeline_the_warnings_and_the_scenario(tmp_path: Path) -> None:
+    text = fault('op = "crash"\ncount = 2') + '[[faults]]\nat_s = 20\nop = "restart"\nnodes = ["n4"]\n'
+    run_scenario(load_scenario(write(tmp_path, text)), 1, out_dir=tmp_path / "run")
+    page = (tmp_path / "run" / "index.html").read_text()
+    assert "<h3>Faults injected</h3>" in page and "<td>faults.1</td><td>restart</td>" in page
+    assert "restart: n4 is up, left alone" in page
+    assert "Scenario as it ran" in page
