@@ -16,10 +16,15 @@ Nodes
 - `is_up(name)` is true while the node's process runs: booted and neither crashed nor exited.
   A paused or slow node is up; a leaving node is up until it exits.
 
-Every fault operation below takes effect at `now`, returns at once (a pause's end is scheduled
-by the runtime itself) and never raises for a node in the wrong state: where it does not apply
-it does nothing and records nothing. Settings (`set_*`, `partition`) are absolute, so applying
-one twice is the same as once; a rate or delay of 0 (or `on = False`) turns it off.
+Every fault operation below takes effect at `now` and returns at once (a pause's end is
+scheduled by the runtime itself). None raises for a node in the wrong state: `crash`, `leave`
+and `pause` of a node that is down (or, for `pause`, already paused) do nothing and record
+nothing; `restart` of a node that is up crashes it first. (The nemesis never asks for these: it
+leaves such nodes alone and warns, so a runtime's choice here does not change a run.) Settings
+(`set_*`, `partition`) are absolute, so applying one twice is the same as once; a rate or delay
+of 0 (or `on = False`) turns it off; they apply to a node whether it is up or down and persist
+across its restarts. `clock_step` and `set_drift` act on the node's clock, which outlives
+crashes. `add_node` of an existing name raises `ValueError`.
 
 What is recorded (trace records handed to the runner's sink; kinds in reports/trace.py):
 - `record_fault(op, nodes, **params)` writes one `fault` record {t, kind, op, nodes, params...}

@@ -17,6 +17,7 @@ def test_library_scenario_is_valid_at_small_n(name: str, tmp_path: Path) -> None
     scenario = load_scenario(name, ["cluster.nodes=40"])
     result = run_scenario(scenario, 1, out_dir=tmp_path)
     assert result.verdict == "valid", [c for c in result.checks if not c.ok]
+    assert result.warnings == [], result.warnings  # every fault did what it says
     if scenario.faults:
         kinds = set()
         with open(tmp_path / "trace.jsonl") as trace:
