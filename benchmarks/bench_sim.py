@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from typing import Any
 
 
 def simpy_floor(n: int = 500_000, pending: int = 2_000) -> float:
@@ -44,7 +45,7 @@ def simpy_floor(n: int = 500_000, pending: int = 2_000) -> float:
     return (n + pending) / (time.perf_counter() - t0)
 
 
-def one_run(n: int, duration_s: float) -> dict[str, float]:
+def one_run(n: int, duration_s: float) -> dict[str, Any]:
     from swimlab.scenarios.loader import load_scenario
     from swimlab.scenarios.runner import run_scenario
 

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .schema import RunResult, Sweep
+from .schema import InjectedFault, RunResult, Sweep
 
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
@@ -124,10 +124,39 @@ def run_page(
                 ("t (s)", "observer", "verdict", "about", "accuser"),
             ),
         ]
+    body += _injected(result)
     body.append("<h2>Figures</h2>")
     body += [_figure(folder, files, caption) for files, caption in figures]
     body.append("<h2>Configuration</h2><pre>" + _e(json.dumps(result.config, indent=1)) + "</pre>")
+    if result.effective_scenario:
+        scenario = json.dumps(result.effective_scenario, indent=1)
+        body.append("<h3>Scenario as it ran</h3><pre>" + _e(scenario) + "</pre>")
     return _page(f"{result.scenario} seed {result.seed}", "\n".join(body))
+
+
+def _injected(result: RunResult) -> list[str]:
+    """The resolved fault timeline and the warnings (result.json `faults`, `warnings`)."""
+    out = []
+    if result.faults:
+
+        def nodes(entry: InjectedFault) -> str:
+            names = entry.nodes
+            return ", ".join(names[:8]) + (f" ... ({len(names)})" if len(names) > 8 else "")
+
+        def detail(entry: InjectedFault) -> str:
+            parts = [f"{k}={v}" for k, v in (entry.params or {}).items() if v is not None]
+            if entry.sides:
+                parts.append("sides of " + " / ".join(str(len(side)) for side in entry.sides))
+            if entry.bridge:
+                parts.append("bridge " + ", ".join(entry.bridge))
+            return "; ".join(parts)
+
+        timeline = [(e.t, e.fault, e.op, nodes(e), detail(e)) for e in result.faults]
+        out += ["<h3>Faults injected</h3>", _table(timeline, ("t (s)", "fault", "op", "nodes", "details"))]
+    if result.warnings:
+        warnings = [(w.t, w.fault, w.message) for w in result.warnings]
+        out += ["<h3>Warnings</h3>", _table(warnings, ("t (s)", "fault", "warning"))]
+    return out
 
 
 def sweep_page(

@@ -17,11 +17,13 @@ seeds, one line per other-parameter combination), with the analytic overlays of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from swimlab.protocol.faults import CAUSES
 
 from . import theory
 from .schema import CrashDetection, FaultInterval, RunResult, SweepPoint, ViewSeries
@@ -30,16 +32,8 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-FAULT_COLORS = {
-    "down": "tab:red",
-    "partition": "tab:orange",
-    "pause": "tab:purple",
-    "loss": "tab:brown",
-    "slow": "tab:pink",
-    "latency": "tab:olive",
-    "clock": "tab:cyan",
-    "ingress": "tab:gray",
-}
+
+FAULT_COLORS: Mapping[str, str] = CAUSES  # cause -> colour, from the one fault table
 MAX_NODES_DRAWN = 200  # thousands of dot rows are unreadable and slow to draw
 
 

@@ -13,7 +13,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .schema import CheckResult, Metrics, NetworkSummary, RunResult, Verdict, Versions, to_json
+import msgspec
+
+from .schema import (
+    CheckResult,
+    FaultWarning,
+    InjectedFault,
+    Metrics,
+    NetworkSummary,
+    RunResult,
+    Verdict,
+    Versions,
+    to_json,
+)
 
 
 def new_run_dir(root: str | Path, scenario: str, seed: int) -> Path:
@@ -47,6 +59,10 @@ def build_result(
     config: dict[str, Any],
     loss: float,
     command: str,
+    groups: dict[str, list[str]] | None = None,
+    faults: list[dict[str, Any]] | None = None,
+    warnings: list[dict[str, Any]] | None = None,
+    effective_scenario: dict[str, Any] | None = None,
 ) -> RunResult:
     return RunResult(
         scenario=scenario,
@@ -64,6 +80,10 @@ def build_result(
         config=config,
         network=NetworkSummary(loss=loss),
         command=command,
+        groups=groups or {},
+        faults=[msgspec.convert(entry, InjectedFault) for entry in faults or ()],
+        warnings=[msgspec.convert(entry, FaultWarning) for entry in warnings or ()],
+        effective_scenario=effective_scenario or {},
     )
 
 

@@ -180,6 +180,31 @@ class NetworkSummary(_Part, frozen=True):
     loss: float
 
 
+class InjectedFault(_Part, frozen=True, kw_only=True, omit_defaults=True):
+    """One resolved entry of the fault timeline (scenarios/nemesis.py): what was injected, when,
+    on which nodes, with the partition's sides, bridge or ring and a rolling restart's batches."""
+
+    t: float
+    fault: str  # the scenario path of the fault that did it, e.g. "faults.0"
+    op: str  # an operation of swimlab.protocol.faults, or its revert ("heal", "loss_off", ...)
+    nodes: list[str]
+    params: dict[str, Any] | None = None
+    repetition: int | None = None
+    sides: list[list[str]] | None = None
+    bridge: list[str] | None = None
+    ring: list[str] | None = None
+    batches: list[list[str]] | None = None
+    batch: int | None = None
+
+
+class FaultWarning(_Part, frozen=True):
+    """A fault that could not do all it asked (a named node already down, too few to pick)."""
+
+    t: float
+    fault: str
+    message: str
+
+
 class RunResult(_Part, frozen=True, kw_only=True):
     """`result.json`."""
 
@@ -199,6 +224,10 @@ class RunResult(_Part, frozen=True, kw_only=True):
     config: dict[str, Any]  # the protocol Config's fields (swimlab.protocol.config)
     network: NetworkSummary
     command: str  # the command line that reproduces the run
+    groups: dict[str, list[str]] = {}  # the scenario's named node groups, resolved
+    faults: list[InjectedFault] = []  # the resolved fault timeline
+    warnings: list[FaultWarning] = []
+    effective_scenario: dict[str, Any] = {}  # the scenario as it ran: --set applied, defaults filled
 
 
 class FaultInterval(_Part, frozen=True):

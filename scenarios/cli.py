@@ -2,7 +2,7 @@
 
     swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--quiet]
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--executor local|dask://HOST:PORT]
-                  [--workers N] [--set KEY=VALUE ...] --out DIR
+                  [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab list
     swimlab bench [--quick]
@@ -17,21 +17,25 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from .schema import ScenarioError
+from .errors import ScenarioError
 
 
 def _run(args: argparse.Namespace) -> int:
     from swimlab.reports.result import new_run_dir
 
     from .loader import load_scenario
-    from .runner import run_scenario
+    from .runner import check_runtime, run_scenario
 
     try:
         scenario = load_scenario(args.scenario, args.set or ())
+        check_runtime(scenario, "sim")
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     seed = args.seed if args.seed is not None else scenario.seeds[0]
+    if seed < 0:
+        print(f"error: --seed: expected an integer >= 0, got {seed}", file=sys.stderr)
+        return 2
     out = new_run_dir(args.out, scenario.name, seed)
     progress = not args.quiet and sys.stderr.isatty()
     try:
@@ -45,11 +49,13 @@ def _run(args: argparse.Namespace) -> int:
             traceback.print_exc()
         print(f"error: {scenario.source}: run failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2  # not 1: the run says nothing about the protocol's validity
+    for warning in result.warnings:
+        print(f"warning: {warning['fault']} at {warning['t']} s: {warning['message']}", file=sys.stderr)
     if not args.quiet:
         m = result.metrics
         fp = m.false_positives
         print(
-            f"{scenario.name} seed={seed} N={scenario.cluster['nodes']}: {result.verdict.upper()}"
+            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}: {result.verdict.upper()}"
             f"  ({m.wall_s or 0.0:.1f} s wall, {m.events:,} events)"
         )
         for check in result.checks:
@@ -98,6 +104,7 @@ def _sweep(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.quiet and sys.stderr.isatty(),
             command=args.command_line,
+            force=args.force,
         )
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -130,7 +137,7 @@ def _list(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(name)
             print(
-                f"{name:24} N={scenario.cluster['nodes']:<5} {scenario.duration_s:>6.0f} s  "
+                f"{name:24} N={scenario.cluster.nodes:<5} {scenario.duration_s:>6.0f} s  "
                 f"{scenario.description}"
             )
         except ScenarioError as exc:
@@ -199,6 +206,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         "--set", action="append", metavar="KEY=VALUE", help="override a scenario value before the grid"
     )
     sweep.add_argument("--out", required=True, help="the sweep folder; an existing one is resumed")
+    sweep.add_argument(
+        "--force",
+        action="store_true",
+        help="replace a folder that holds another sweep (its points are deleted)",
+    )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     sweep.set_defaults(func=_sweep)
     report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")

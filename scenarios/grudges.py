@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 Grudge = dict[str, frozenset[str]]
 
@@ -50,6 +51,16 @@ def shape_groups(
     raise ValueError(f"shape {shape!r} is not a split into groups")
 
 
+@dataclass(frozen=True)
+class Cut:
+    """A resolved partition: the grudge to apply and, for the record, how it was made."""
+
+    grudge: Grudge
+    sides: list[list[str]]  # the groups that cannot talk (bridge: the two halves)
+    bridge: list[str] = field(default_factory=list)  # nodes seeing both halves (shape = bridge)
+    ring: list[str] = field(default_factory=list)  # the shuffled ring (shape = majorities-ring)
+
+
 def shape(
     shape_name: str,
     nodes: Sequence[str],
@@ -58,33 +69,44 @@ def shape(
     one_way: bool = False,
     groups: Sequence[Sequence[str]] | None = None,
     chosen: Sequence[str] = (),
-) -> Grudge:
-    """The grudge for a named shape over `nodes`."""
+    bridges: Sequence[str] = (),
+) -> Cut:
+    """The cut for a named shape over `nodes` (the up nodes, in order). `groups`: the listed
+    sides; every node in none of them forms one more side. `chosen`: the `one` node. `bridges`:
+    the bridge node(s); without them the bridge is one node drawn at random."""
     if shape_name == "groups":
         listed = {x for g in groups or () for x in g}
         rest = [x for x in nodes if x not in listed]
-        return from_groups([*(list(g) for g in groups or ()), *([rest] if rest else [])], one_way)
+        sides = [*(list(g) for g in groups or ()), *([rest] if rest else [])]
+        return Cut(from_groups(sides, one_way), sides)
     if shape_name == "bridge":
-        return bridge(nodes, rng)
+        return bridge(nodes, rng, bridges)
     if shape_name == "majorities-ring":
-        return majorities_ring(nodes, rng)
-    return from_groups(shape_groups(shape_name, nodes, rng, chosen), one_way)
+        grudge, ring = majorities_ring(nodes, rng)
+        return Cut(grudge, [], ring=ring)
+    sides = shape_groups(shape_name, nodes, rng, chosen)
+    return Cut(from_groups(sides, one_way), sides)
 
 
-def bridge(nodes: Sequence[str], rng: random.Random) -> Grudge:
-    """Two halves that cannot see each other, and one bridge node seeing (and seen by) both."""
-    shuffled = list(nodes)
-    rng.shuffle(shuffled)
-    bridge_node, rest = shuffled[0], shuffled[1:]
+def bridge(nodes: Sequence[str], rng: random.Random, bridges: Sequence[str] = ()) -> Cut:
+    """Two halves that cannot see each other, and bridge node(s) seeing (and seen by) both."""
+    if bridges:
+        rest = [x for x in nodes if x not in set(bridges)]
+        rng.shuffle(rest)
+        bridge_nodes = list(bridges)
+    else:
+        shuffled = list(nodes)
+        rng.shuffle(shuffled)
+        bridge_nodes, rest = shuffled[:1], shuffled[1:]
     k = len(rest) // 2
     a, b = frozenset(rest[:k]), frozenset(rest[k:])
     grudge: Grudge = {x: b for x in a}
     grudge.update({x: a for x in b})
-    del bridge_node  # the bridge holds no grudge and is in no one's
-    return grudge
+    # The bridge holds no grudge and is in no one's.
+    return Cut(grudge, [rest[:k], rest[k:]], bridge=bridge_nodes)
 
 
-def majorities_ring(nodes: Sequence[str], rng: random.Random) -> Grudge:
+def majorities_ring(nodes: Sequence[str], rng: random.Random) -> tuple[Grudge, list[str]]:
     """Nodes on a shuffled ring each see only their 2k nearest neighbours, a bare majority:
     every node sees a majority, yet no two see the same one (Jepsen's majorities-ring)."""
     ring = list(nodes)
@@ -96,4 +118,4 @@ def majorities_ring(nodes: Sequence[str], rng: random.Random) -> Grudge:
     for i, node in enumerate(ring):
         seen = {ring[(i + d) % n] for d in range(-k, k + 1)}
         grudge[node] = everyone - seen
-    return grudge
+    return grudge, ring

@@ -10,21 +10,24 @@ from __future__ import annotations
 import dataclasses
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from swimlab.protocol import trace_schema
 from swimlab.protocol.formulas import suspicion_timeout
+from swimlab.protocol.streams import stream
 from swimlab.reports.checks import CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.result import build_result, write_result
 from swimlab.reports.schema import Metrics, RunResult, to_json
 from swimlab.reports.trace import TraceWriter
 
-from .loader import Scenario
+from .errors import ScenarioError
 from .nemesis import Nemesis
+from .runtime import Runtime, check_supported
+from .schema import Network, Scenario, effective
 
 
 @dataclass
@@ -37,6 +40,7 @@ class Result:
     out_dir: Path | None
     result: RunResult = field(repr=False)
     accumulator: MetricsAccumulator = field(repr=False)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -47,23 +51,71 @@ def fp_grace_s(scenario: Scenario) -> float:
     """How long after a fault ends a verdict may still be deserved: the longest suspicion
     (memberlist: max_mult x mult x log10(N) x probe interval) plus one probe round."""
     c = scenario.config
-    shortest = suspicion_timeout(c.suspicion_mult, scenario.cluster["nodes"], c.probe_interval_s)
+    shortest = suspicion_timeout(c.suspicion_mult, scenario.cluster.nodes, c.probe_interval_s)
     return c.suspicion_max_timeout_mult * shortest + c.probe_interval_s
 
 
-def _latency(network: dict[str, Any]) -> Any:
-    from swimlab.sim.latency import Constant, LogNormal, Topology, Uniform, named_graph
+def _latency(network: Network, groups: Mapping[str, Sequence[str]]) -> Any:
+    from swimlab.sim.latency import Constant, GroupLatency, LogNormal, Topology, Uniform, named_graph
 
-    lat = network["latency"]
-    model = lat["model"]
+    lat = network.latency
+    model = lat.model
+    if model == "groups":
+        between: dict[tuple[str, str], float] = {}
+        for a, row in lat.matrix.items():
+            for b, ms in row.items():
+                between[(a, b)] = ms / 1000.0
+                if b not in lat.matrix or a not in lat.matrix[b]:  # one entry: both ways
+                    between[(b, a)] = ms / 1000.0
+        group_of = {node: name for name in lat.groups for node in groups[name]}
+        return GroupLatency(group_of, lat.intra_ms / 1000.0, lat.inter_ms / 1000.0, between)
     if model == "constant":
-        return Constant(lat["ms"] / 1000.0)
+        return Constant(lat.ms / 1000.0)
     if model == "uniform":
-        return Uniform(lat["low_ms"] / 1000.0, lat["high_ms"] / 1000.0)
+        return Uniform(lat.low_ms / 1000.0, lat.high_ms / 1000.0)
     if model == "lognormal":
-        return LogNormal(lat["median_ms"] / 1000.0, lat["sigma"])
-    graph = named_graph(lat["graph"], lat["routers"], lat["hop_ms"])
-    return Topology(graph, base_s=lat["low_ms"] / 1000.0)
+        return LogNormal(lat.median_ms / 1000.0, lat.sigma)
+    graph = named_graph(lat.graph, lat.routers, lat.hop_ms)
+    return Topology(graph, base_s=lat.low_ms / 1000.0)
+
+
+RUNTIMES = ("sim",)
+
+
+def runtime_class(runtime: str) -> type[Runtime]:
+    """The class implementing `runtime` (imported lazily: scenarios/ reaches runtimes by name)."""
+    if runtime == "sim":
+        from swimlab.sim.simulation import Simulation
+
+        return Simulation
+    raise ScenarioError("--runtime", "", f"one of {', '.join(RUNTIMES)}", runtime)
+
+
+def check_runtime(scenario: Scenario, runtime: str = "sim") -> None:
+    """Refuse up front (a `ScenarioError`) a scenario whose faults the runtime cannot apply."""
+    check_supported(scenario, runtime_class(runtime).capabilities, runtime)
+
+
+def _sim(scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtime:
+    from swimlab.sim.simulation import Simulation
+
+    net = scenario.network
+    return Simulation(
+        seed,
+        scenario.config,
+        sink,
+        latency=_latency(net, scenario.groups),
+        join_seeds=scenario.nodes[: scenario.cluster.seeds],
+        jitter_s=net.jitter_ms / 1000.0,
+        loss=net.loss,
+        duplicate=net.duplicate,
+        reorder=net.reorder,
+        reorder_delay_s=net.reorder_delay_ms / 1000.0,
+        bandwidth_bytes_per_s=net.bandwidth_bytes_per_s,
+        full_decode=net.full_decode,
+        trace_messages=scenario.trace_messages,
+        track_timers=any(f.op == "clock" for f in scenario.faults),
+    )
 
 
 def run_scenario(
@@ -74,19 +126,19 @@ def run_scenario(
     on_progress: Callable[[float], None] | None = None,
     command: str | None = None,
     render: bool = True,
+    runtime: str = "sim",
 ) -> Result:
-    """Run `scenario` in the simulator with `seed`; write files into `out_dir` if given.
+    """Run `scenario` on `runtime` with `seed`; write files into `out_dir` if given.
 
     `command` is the command line that reproduces the run, shown in index.html (default:
     `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
     """
-    from swimlab.protocol.driver import Driver
-    from swimlab.sim.rng import stream
-    from swimlab.sim.simulation import Simulation
-
+    check_runtime(scenario, runtime)
+    if seed < 0:
+        raise ScenarioError("--seed", "", "an integer >= 0", seed)
     wall0 = time.perf_counter()
     names = scenario.nodes
-    join_seeds = tuple(names[: scenario.cluster["seeds"]])
+    join_seeds = tuple(names[: scenario.cluster.seeds])
     acc = MetricsAccumulator(
         fp_grace_s=fp_grace_s(scenario),
         warmup_s=scenario.warmup_s,
@@ -105,66 +157,41 @@ def run_scenario(
             feed(record)
     else:
         sink = feed
-    # Every Driver ever built per node (a wiped restart builds a new one): their send counters,
-    # summed, are the per-node load (Rapid's Table 2) without per-message trace records.
-    drivers: dict[str, list[Driver]] = {}
-
-    def driver_factory(node: Any, transport: Any, clock: Any, on_event: Any) -> Driver:
-        driver = Driver(node, transport, clock, on_event)
-        drivers.setdefault(node.name, []).append(driver)
-        return driver
-
     try:
-        net = scenario.network
-        sim = Simulation(
-            seed,
-            scenario.config,
-            sink,
-            latency=_latency(net),
-            join_seeds=join_seeds,
-            jitter_s=net["jitter_ms"] / 1000.0,
-            loss=net["loss"],
-            duplicate=net["duplicate"],
-            reorder=net["reorder"],
-            reorder_delay_s=net["reorder_delay_ms"] / 1000.0,
-            bandwidth_bytes_per_s=net["bandwidth_bytes_per_s"],
-            full_decode=net["full_decode"],
-            trace_messages=scenario.trace_messages,
-            driver_factory=driver_factory,
-        )
+        rt = _sim(scenario, seed, sink)
         sink(
             trace_schema.meta(
                 0.0,
                 scenario=scenario.name,
                 seed=seed,
-                runtime="sim",
+                runtime=rt.name,
                 duration_s=scenario.duration_s,
                 nodes=names,
-                preset=scenario.cluster["preset"],
-                config_overrides=dict(scenario.cluster["config"]),
+                preset=scenario.cluster.preset,
+                config_overrides=dict(scenario.cluster.config),
             )
         )
         clock_rng = stream(seed, "clocks")
         boot_rng = stream(seed, "boot")
-        track = any(f["op"] == "clock" for f in scenario.faults)
-        offset_max = scenario.clocks["offset_ms_max"] / 1000.0
-        drift_max = scenario.clocks["drift_ppm_max"]
-        window = scenario.cluster["join_window_s"]
-        formed = scenario.cluster["start"] == "formed"
+        offset_max = scenario.clocks.offset_ms_max / 1000.0
+        drift_max = scenario.clocks.drift_ppm_max
+        window = scenario.cluster.join_window_s
+        formed = scenario.cluster.start == "formed"
         for i, name in enumerate(names):
             offset = offset_max * clock_rng.random()
             drift = drift_max * (2.0 * clock_rng.random() - 1.0)
-            sim.add_host(name, offset_s=offset, drift_ppm=drift, track_timers=track)
+            rt.add_node(name, offset_s=offset, drift_ppm=drift)
             if not formed:
                 # Seeds boot first, in order; the rest join at random instants across the window.
-                sim.at(
+                rt.at(
                     i * 1e-3 if name in join_seeds else window * boot_rng.random() + 1e-2,
-                    sim.boot,
+                    rt.boot,
                     name,
                 )
         if formed:
-            sim.at(0.0, sim.boot_formed, names)
-        Nemesis(scenario, sim, seed, join_seeds).schedule()
+            rt.at(0.0, rt.boot_formed, names)
+        nemesis = Nemesis(scenario, rt, seed, join_seeds)
+        nemesis.schedule()
         bar = None
         if progress:
             from tqdm import tqdm
@@ -179,17 +206,10 @@ def run_scenario(
             if on_progress is not None:
                 on_progress(now)
 
-        sim.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
+        rt.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
         if bar is not None:
             bar.close()
-        sent_by_node = {
-            name: [
-                sum(d.stats.messages_sent for d in drivers[name]),
-                sum(d.stats.bytes_sent for d in drivers[name]),
-            ]
-            for name in sorted(drivers, key=lambda n: (len(n), n))
-        }
-        sink(trace_schema.end(sim.now, **sim.counters(), sent_by_node=sent_by_node))
+        sink(trace_schema.end(rt.now, **rt.counters()))
     finally:
         if trace_file is not None:
             trace_file.close()
@@ -200,18 +220,22 @@ def run_scenario(
     result = build_result(
         scenario=scenario.name,
         seed=seed,
-        runtime="sim",
+        runtime=runtime,
         checks=checks,
         verdict=v,
         metrics=metrics,
         description=scenario.description,
-        nodes=scenario.cluster["nodes"],
-        preset=scenario.cluster["preset"],
+        nodes=scenario.cluster.nodes,
+        preset=scenario.cluster.preset,
         duration_s=scenario.duration_s,
-        config_overrides=dict(scenario.cluster["config"]),
+        config_overrides=dict(scenario.cluster.config),
         config=dataclasses.asdict(scenario.config),
-        loss=scenario.network["loss"],
+        loss=scenario.network.loss,
         command=command or f"swimlab run {scenario.source} --seed {seed}",
+        groups={name: list(nodes) for name, nodes in scenario.groups.items()},
+        faults=nemesis.resolved_timeline(),
+        warnings=nemesis.warnings,
+        effective_scenario=effective(scenario),
     )
     if out is not None:
         write_result(out / "result.json", result)
@@ -223,4 +247,4 @@ def run_scenario(
                 render_run(out)
             except ImportError:  # matplotlib missing: the run itself is still good
                 pass
-    return Result(scenario.name, seed, v, checks, metrics, out, result, acc)
+    return Result(scenario.name, seed, v, checks, metrics, out, result, acc, nemesis.warnings)

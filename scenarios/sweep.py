@@ -8,7 +8,8 @@ in plan order, with nothing machine- or time-dependent, so the same plan and see
 bytes on any executor) and the figures + `index.html` from `swimlab.reports.render`. Running a sweep
 again on the same folder resumes it: points already finished `ok` with the same params and seed
 are read back, not redone; failed points are retried. A point that raises is recorded with its
-error and does not stop the sweep.
+error and does not stop the sweep. A folder belongs to one sweep (`plan.json`: the overridden
+scenario and its variants); a different sweep into it is refused unless forced (`claim_folder`).
 
 `plan_sweep` reads the grid from the scenario's `[sweep]` table (see scenarios/README.md) or from
 `--grid key=v1,v2` arguments; `run_sweep` runs it; `run_point` is the picklable unit of work.
@@ -29,11 +30,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swimlab.reports.schema import SWEEP_SCHEMA_VERSION, Sweep, SweepBase, SweepPoint, from_json, to_json
+from swimlab.reports.schema import SWEEP_SCHEMA_VERSION, SweepBase, SweepPoint, from_json, to_json
+from swimlab.reports.schema import Sweep as SweepFile
 from swimlab.reports.summary import summarize
 
-from .loader import apply_override, check_override, load_raw, parse_override, validate
-from .schema import ScenarioError
+from .errors import ScenarioError
+from .loader import load_raw, validate_overridden
+from .overrides import apply_override, parse_override
+from .schema import Sweep, check_override, validate
 
 DASK_PREFIX = "dask://"
 
@@ -88,6 +92,24 @@ class SweepPlan:
                 out.append(Point(index, params, seed, tuple(changes)))
         return out
 
+    def identity(self) -> dict[str, Any]:
+        """What makes two sweeps the same sweep: the scenario as overridden (comments and the
+        [sweep] table aside) and the variants. Another grid or seed count of the same sweep
+        reuses its finished points; anything else is a different sweep."""
+        raw = tomllib.loads(self.text)
+        for override in self.overrides:
+            keys, value = parse_override(override)
+            apply_override(raw, keys, value)
+        raw.pop("sweep", None)
+        body = json.dumps({"scenario": raw, "variants": self.variants}, sort_keys=True, default=str)
+        return {
+            "schema_version": SWEEP_SCHEMA_VERSION,
+            "scenario": self.scenario,
+            "source": self.source,
+            "overrides": list(self.overrides),
+            "digest": hashlib.sha1(body.encode()).hexdigest(),
+        }
+
     def command(self, out_dir: str | Path) -> str:
         parts = ["swimlab", "sweep", self.source]
         parts += [f"--set {o}" for o in self.overrides]
@@ -122,9 +144,9 @@ def plan_sweep(
     """The sweep of a scenario: its `[sweep]` table, with `grid` (if given) replacing the file's
     grid and `seeds` its seed count. Every value is validated now."""
     source, text, raw = load_raw(name_or_path, overrides)
-    scenario = validate(raw, source, default_name=Path(source).stem)
-    sweep = scenario.sweep or {"grid": {}, "variants": {}, "seeds": 3, "x": "", "metrics": []}
-    variants = sweep["variants"]
+    scenario = validate_overridden(raw, source, overrides)
+    sweep = scenario.sweep or Sweep()
+    variants = {name: dict(changes) for name, changes in sweep.variants.items()}
     if grid:
         for key, values in grid.items():
             for i, value in enumerate(values):
@@ -138,9 +160,9 @@ def plan_sweep(
                         )
                 else:
                     check_override(source, f"--grid {key}.{i}", raw, key, value)
-    final_grid = dict(grid) if grid else dict(sweep["grid"])
-    x = sweep["x"] if sweep["x"] in final_grid else ""
-    count = seeds if seeds is not None else sweep["seeds"]
+    final_grid = dict(grid) if grid else {key: list(values) for key, values in sweep.grid.items()}
+    x = sweep.x if sweep.x in final_grid else ""
+    count = seeds if seeds is not None else sweep.seeds
     if count < 1:
         raise ScenarioError("--seeds", "", "an integer >= 1", count)
     return SweepPlan(
@@ -153,13 +175,13 @@ def plan_sweep(
         seeds=list(range(1, count + 1)),
         description=scenario.description,
         x=x,
-        metrics=list(sweep["metrics"]),
+        metrics=list(sweep.metrics),
         base={
-            "nodes": scenario.cluster["nodes"],
-            "preset": scenario.cluster["preset"],
-            "config_overrides": dict(scenario.cluster["config"]),
+            "nodes": scenario.cluster.nodes,
+            "preset": scenario.cluster.preset,
+            "config_overrides": dict(scenario.cluster.config),
             "config": _config_dict(scenario.config),
-            "network": {"loss": scenario.network["loss"]},
+            "network": {"loss": scenario.network.loss},
         },
     )
 
@@ -207,7 +229,7 @@ def run_point(
 @dataclass
 class SweepOutcome:
     out_dir: Path
-    sweep: Sweep
+    sweep: SweepFile
     ran: int
     reused: int
     failed: int
@@ -242,9 +264,47 @@ def _executor(spec: str | cf.Executor | None, workers: int | None) -> tuple[cf.E
             raise ScenarioError(
                 "--executor", "", "dask[distributed] installed (pip install 'swimlab[dask]')", spec
             ) from None
-        client = Client(spec[len(DASK_PREFIX) :])
-        return client.get_executor(), client
+        client = Client(spec[len(DASK_PREFIX) :])  # type: ignore[no-untyped-call]  # distributed is untyped
+        return client.get_executor(), client  # type: ignore[no-untyped-call]
     raise ScenarioError("--executor", "", f"local or {DASK_PREFIX}HOST:PORT", spec)
+
+
+PLAN_FILE = "plan.json"
+
+
+def claim_folder(out: Path, plan: SweepPlan, force: bool = False) -> None:
+    """Make `out` this sweep's folder: refuse (a `ScenarioError`) one that holds another sweep
+    (`plan.json` with another identity, or results without a `plan.json`) unless `force`, which
+    deletes its points and sweep.json first; then write `plan.json`."""
+    identity = plan.identity()
+    points_dir = out / "points"
+    old_points = sorted(points_dir.glob("*.json")) if points_dir.is_dir() else []
+    plan_path = out / PLAN_FILE
+    held = None
+    if plan_path.exists():
+        try:
+            held = json.loads(plan_path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            held = {}
+    if held is not None and held.get("digest") != identity["digest"]:
+        what = f"a sweep of {held.get('source', '?')} with another scenario, --set or variants"
+    elif held is None and (old_points or (out / "sweep.json").exists()):
+        what = "sweep results without a plan.json (an older swimlab's, or not a sweep's)"
+    else:
+        what = ""
+    if what and not force:
+        raise ScenarioError(
+            "--out",
+            str(out),
+            f"an empty folder or one of this same sweep (it holds {what}; --force replaces it)",
+            str(out),
+        )
+    if what:
+        for path in old_points:
+            path.unlink()
+        (out / "sweep.json").unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    plan_path.write_text(json.dumps(identity, indent=1) + "\n", encoding="utf-8")
 
 
 def run_sweep(
@@ -255,10 +315,13 @@ def run_sweep(
     progress: bool = False,
     command: str | None = None,
     render: bool = True,
+    force: bool = False,
 ) -> SweepOutcome:
     """Run every point of `plan` not already finished in `out_dir`; write sweep.json and
-    (if `render`) the sweep's figures and index.html."""
+    (if `render`) the sweep's figures and index.html. `out_dir` must be new, empty or this
+    sweep's (`claim_folder`; `force` replaces another sweep's)."""
     out = Path(out_dir)
+    claim_folder(out, plan, force)
     points_dir = out / "points"
     points_dir.mkdir(parents=True, exist_ok=True)
     planned = plan.points()
@@ -307,7 +370,7 @@ def run_sweep(
                 closer.close()
             elif not isinstance(executor, cf.Executor):
                 pool.shutdown()
-    sweep = Sweep(
+    sweep = SweepFile(
         schema_version=SWEEP_SCHEMA_VERSION,
         scenario=plan.scenario,
         source=plan.source,

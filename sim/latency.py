@@ -1,4 +1,5 @@
-"""One-way latency models: constant, uniform, lognormal, or shortest paths in a topology graph.
+"""One-way latency models: constant, uniform, lognormal, shortest paths in a topology graph, or
+datacenters (named node groups with delays within and between them).
 
 Each model draws from the sender's network stream, so a link's delays are reproducible from the
 seed. Values are seconds.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -94,3 +96,26 @@ class Topology:
             self.place(dst)
             a, b = self._place[src], self._place[dst]
         return self.base_s + self._dist[a].get(b, math.inf)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLatency:
+    """Datacenters: one-way delay `intra_s` within a group, `inter_s` between groups, or the
+    pair's own entry in `between_s` ((from group, to group) -> seconds). A node in no group
+    (one that joined during the run) is `inter_s` from everyone. Add `jitter_ms` in the network
+    for spread."""
+
+    group_of: Mapping[NodeId, str]
+    intra_s: float
+    inter_s: float
+    between_s: Mapping[tuple[str, str], float] = field(default_factory=dict)
+
+    def sample(self, src: NodeId, dst: NodeId, rng: random.Random) -> float:
+        a = self.group_of.get(src)
+        b = self.group_of.get(dst)
+        if a is None or b is None:
+            return self.inter_s
+        pair = self.between_s.get((a, b))
+        if pair is not None:
+            return pair
+        return self.intra_s if a == b else self.inter_s

@@ -1,9 +1,11 @@
 """A simulated cluster: the kernel, the hosts, the network, and the fault operations on them.
 
-`Simulation` is the runtime object the scenario runner drives: it boots nodes, applies fault
-operations at the instants the scenario names (`at`), and turns everything observable into
-trace records handed to `sink` (a callable taking one dict whose key order is the trace order;
-the record kinds are defined in `swimlab.protocol.trace_schema`):
+`Simulation` implements the runtime interface of `swimlab.scenarios.runtime` (its docstring is
+the contract: what each operation does, when, and what it records) with every capability of
+the fault table. It boots nodes, applies fault operations at the instants the scenario names
+(`at`), and turns everything observable into trace records handed to `sink` (a callable taking
+one dict whose key order is the trace order; the record kinds are defined in
+`swimlab.protocol.trace_schema`):
 
 - `state`: a membership notification a node emitted (node, event, member, incarnation, accuser);
 - `host`: ground truth about a process (up / down / left) and how it got there;
@@ -19,12 +21,13 @@ stream, and calls these operations with explicit names.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.events import Event
+from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause, Direction
 from swimlab.protocol.messages import MemberState, NodeId, Update
 
 from .host import Host
@@ -53,6 +56,9 @@ def _default_driver(*args: Any) -> Any:
 
 
 class Simulation:
+    name = "sim"
+    capabilities: frozenset[Capability] = ALL_CAPABILITIES
+
     def __init__(
         self,
         seed: int,
@@ -63,8 +69,11 @@ class Simulation:
         join_seeds: Iterable[NodeId] = (),
         node_factory: NodeFactory = _default_node,
         driver_factory: DriverFactory = _default_driver,
+        track_timers: bool = False,
         **network_options: Any,
     ) -> None:
+        """`track_timers`: every host's clock re-arms pending timers when stepped or re-drifted
+        (costs a dict entry per timer; the runner turns it on for scenarios with clock faults)."""
         self.seed = seed
         self.config = config
         self.sink = sink
@@ -74,7 +83,11 @@ class Simulation:
         self.join_seeds = tuple(join_seeds)
         self.node_factory = node_factory
         self.driver_factory = driver_factory
+        self.track_timers = track_timers
         self.state_records = 0
+        # Every Driver each node has run (a wiped restart builds a new one): their send counters,
+        # summed, are the per-node load (Rapid's Table 2) without per-message trace records.
+        self._drivers: dict[NodeId, list[Any]] = {}
 
     # Scheduling ---------------------------------------------------------------------------------
     @property
@@ -114,15 +127,25 @@ class Simulation:
 
         return on_event
 
-    def fault(self, op: str, **detail: Any) -> None:
-        """Record a fault operation as the scenario named it (the runner calls this)."""
-        self.sink(trace_schema.fault(self.kernel._now, op, **detail))
+    def record_fault(self, op: str, nodes: Iterable[NodeId], **params: Any) -> None:
+        """Record a fault operation as the scenario named it (the nemesis calls this)."""
+        self.sink(trace_schema.fault(self.kernel._now, op, list(nodes), **params))
 
     def impair(self, names: Iterable[NodeId], cause: trace_schema.ImpairCause, on: bool) -> None:
         for name in names:
             self.sink(trace_schema.impair(self.kernel._now, name, cause, on))
 
+    # Nodes --------------------------------------------------------------------------------------
+    def node_names(self) -> list[NodeId]:
+        return list(self.hosts)
+
+    def is_up(self, name: NodeId) -> bool:
+        return self.hosts[name].up
+
     # Process life -------------------------------------------------------------------------------
+    def add_node(self, name: NodeId, *, offset_s: float = 0.0, drift_ppm: float = 0.0) -> None:
+        self.add_host(name, offset_s, drift_ppm, self.track_timers)
+
     def add_host(
         self,
         name: NodeId,
@@ -163,6 +186,7 @@ class Simulation:
         host.lives += 1
         host.node = self.node_factory(name, self.config, stream(self.seed, "node", name, host.lives))
         host.driver = self.driver_factory(host.node, host, host.clock, self._event_sink(name))
+        self._drivers.setdefault(name, []).append(host.driver)
         host.up = True
         self._host_record(name, "up", how)
         host.driver.start(known)
@@ -208,21 +232,21 @@ class Simulation:
         if not host.up or host.paused:
             return
         host.pause()
-        self.impair([name], "pause", True)
+        self.impair([name], Cause.PAUSE, True)
         self.at(self.kernel._now + duration_s, self._unpause, name, host.epoch)
 
     def _unpause(self, name: NodeId, epoch: int) -> None:
         host = self.hosts[name]
         if host.epoch != epoch:
             return
-        self.impair([name], "pause", False)
+        self.impair([name], Cause.PAUSE, False)
         host.resume_from_pause()
 
     def set_slow(self, names: Iterable[NodeId], delay_s: float) -> None:
         names = list(names)
         for name in names:
             self.hosts[name].slow_s = delay_s
-        self.impair(names, "slow", delay_s > 0)
+        self.impair(names, Cause.SLOW, delay_s > 0)
 
     # Clocks -------------------------------------------------------------------------------------
     def clock_step(self, name: NodeId, seconds: float) -> None:
@@ -232,19 +256,19 @@ class Simulation:
         self.hosts[name].clock.set_drift(drift_ppm)
 
     # Network faults -----------------------------------------------------------------------------
-    def partition(self, grudges: dict[NodeId, frozenset[NodeId]]) -> None:
-        """Replace the current cut with `grudges` (dst -> sources it drops)."""
+    def partition(self, grudge: Mapping[NodeId, frozenset[NodeId]]) -> None:
+        """Replace the current cut with `grudge` (dst -> sources it drops)."""
         self.heal()
         # Sets are kept as given: a shape shares one set per side, so a cut of N nodes is O(N).
-        self.network.grudges = {dst: srcs for dst, srcs in grudges.items() if srcs}
-        self.impair(sorted(self._partitioned()), "partition", True)
+        self.network.grudges = {dst: srcs for dst, srcs in grudge.items() if srcs}
+        self.impair(sorted(self._partitioned()), Cause.PARTITION, True)
 
     def heal(self) -> None:
         if not self.network.grudges:
             return
         touched = sorted(self._partitioned())
         self.network.grudges = {}
-        self.impair(touched, "partition", False)
+        self.impair(touched, Cause.PARTITION, False)
 
     def _partitioned(self) -> set[NodeId]:
         touched: set[NodeId] = set()
@@ -261,9 +285,13 @@ class Simulation:
                 self.network.blackholed.add(name)
             else:
                 self.network.blackholed.discard(name)
-        self.impair(names, "ingress", on)
+        self.impair(names, Cause.INGRESS, on)
 
-    def set_loss(self, names: Iterable[NodeId], rate: float, direction: str = "both") -> None:
+    def set_default_loss(self, rate: float) -> None:
+        """The loss probability on every datagram (`[network] loss`); records no impairment."""
+        self.network.loss = rate
+
+    def set_loss(self, names: Iterable[NodeId], rate: float, direction: Direction = "both") -> None:
         names = list(names)
         net = self.network
         for name in names:
@@ -277,7 +305,7 @@ class Simulation:
                     else:
                         table.pop(name, None)
         net.refresh()
-        self.impair(names, "loss", rate > 0)
+        self.impair(names, Cause.LOSS, rate > 0)
 
     def set_link_loss(self, links: Iterable[tuple[NodeId, NodeId]], rate: float) -> None:
         links = list(links)
@@ -287,7 +315,7 @@ class Simulation:
             else:
                 self.network.link_loss.pop(link, None)
         self.network.refresh()
-        self.impair(sorted({n for link in links for n in link}), "loss", rate > 0)
+        self.impair(sorted({n for link in links for n in link}), Cause.LOSS, rate > 0)
 
     def set_extra_delay(self, names: Iterable[NodeId], delay_s: float) -> None:
         names = list(names)
@@ -297,7 +325,7 @@ class Simulation:
             else:
                 self.network.extra_delay_s.pop(name, None)
         self.network.refresh()
-        self.impair(names, "latency", delay_s > 0)
+        self.impair(names, Cause.LATENCY, delay_s > 0)
 
     def set_duplicate(self, names: Iterable[NodeId], rate: float) -> None:
         for name in names:
@@ -316,4 +344,11 @@ class Simulation:
             "bytes_sent": net.sent_bytes,
             "messages_delivered": net.delivered,
             "messages_dropped": dict(sorted(net.dropped.items())),
+            "sent_by_node": {
+                name: [
+                    sum(d.stats.messages_sent for d in drivers),
+                    sum(d.stats.bytes_sent for d in drivers),
+                ]
+                for name, drivers in sorted(self._drivers.items(), key=lambda item: (len(item[0]), item[0]))
+            },
         }

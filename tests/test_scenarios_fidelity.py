@@ -49,7 +49,7 @@ def test_crash_one_matches_swim_and_memberlist() -> None:
     (suspicion_mult·log10(N)·T' = 8 s at N = 100; Lifeguard shrinks it from 6x to 1x with the
     2 expected confirmations), then dissemination."""
     scenario = load_scenario("crash_one", ["duration_s=50", "faults.0.at_s=20"])
-    n = scenario.cluster["nodes"]
+    n = scenario.cluster.nodes
     period = scenario.config.probe_interval_s
     suspect, suspicion, spread = [], [], []
     for seed in range(1, SEEDS + 1):

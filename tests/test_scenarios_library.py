@@ -17,6 +17,7 @@ def test_library_scenario_is_valid_at_small_n(name: str, tmp_path: Path) -> None
     scenario = load_scenario(name, ["cluster.nodes=40"])
     result = run_scenario(scenario, 1, out_dir=tmp_path)
     assert result.verdict == "valid", [c for c in result.checks if not c.ok]
+    assert result.warnings == [], result.warnings  # every fault did what it says
     if scenario.faults:
         kinds = set()
         with open(tmp_path / "trace.jsonl") as trace:
@@ -82,12 +83,15 @@ def test_replay_is_byte_identical_across_processes_with_different_hash_seeds(
             check=False,
             env=env,
             capture_output=True,
+            text=True,
             timeout=300,
         )
-        # 0 valid, 1 invalid: the run completed; 2 means it crashed (its partial traces may
-        # still be equal, and the comparison below would then prove nothing).
-        assert proc.returncode in (0, 1), proc.stderr.decode()[-2000:]
+        # 0 valid, 1 invalid: the run finished. 2 is a crash or a refusal, and two identical
+        # crashes would otherwise leave two identical partial traces that pass the comparison.
+        assert proc.returncode in (0, 1), proc.stderr
         (run_dir,) = out.iterdir()
-        traces.append((run_dir / "trace.jsonl").read_bytes())
+        data = (run_dir / "trace.jsonl").read_bytes()
+        assert json.loads(data.splitlines()[-1])["kind"] == "end", "the trace stops before its end record"
+        traces.append(data)
     assert b'"kind":"send"' in traces[0]
     assert traces[0] == traces[1]

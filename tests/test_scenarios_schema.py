@@ -37,7 +37,7 @@ def test_library_has_every_required_scenario_and_all_are_valid() -> None:
 def test_overrides_on_every_scenario() -> None:
     for name in library_names():
         s = load_scenario(name, ["cluster.nodes=1000", "cluster.preset=local"])
-        assert s.cluster["nodes"] == 1000 and s.config.probe_timeout_s == 0.2
+        assert s.cluster.nodes == 1000 and s.config.probe_timeout_s == 0.2
 
 
 def write(tmp_path: Path, text: str) -> str:
