@@ -15,8 +15,9 @@ import pytest
 
 pytest.importorskip("aioquic")  # a declared dependency: skipped only where it is not installed
 
+from swimlab.live.clock import LiveClock
 from swimlab.live.credentials import ClusterCA, Credentials, self_signed
-from swimlab.live.endpoint import AsyncioClock, QuicEndpoint
+from swimlab.live.endpoint import QuicEndpoint
 from swimlab.protocol import codec
 from swimlab.protocol.config import local
 from swimlab.protocol.driver import Driver
@@ -96,9 +97,9 @@ def test_live_transport_conforms(net: Loopback) -> None:
         for endpoint in (a, b):
             endpoint.address_book.update({"a": a.address, "b": b.address})
         node_b = InboxNode("b")
-        driver_b = Driver(node_b, b, AsyncioClock(net.loop))  # type: ignore[arg-type]
+        driver_b = Driver(node_b, b, LiveClock(net.loop))  # type: ignore[arg-type]
         b.on_receive = driver_b.datagram_received  # the full decode path
-        return Pair(a, AsyncioClock(net.loop), node_b.inbox, net.settle)
+        return Pair(a, LiveClock(net.loop), node_b.inbox, net.settle)
 
     check_transport(make_pair)
 
@@ -162,6 +163,7 @@ def test_a_silent_peer_costs_a_bounded_queue_and_never_raises(net: Loopback) -> 
     assert a.connection_count() == 0  # the abandoned handshake is forgotten
     # A later send tries again with a fresh handshake.
     a.send(silent.name, b"again", None, False)  # type: ignore[arg-type]
+    net.settle(0.05)  # the pool dials from a task
     assert a.connection_count() == 1
 
 
@@ -200,7 +202,7 @@ def test_five_nodes_form_a_cluster_and_detect_a_crash(net: Loopback) -> None:
         probe_interval_s=0.2, probe_timeout_s=0.1, gossip_interval_s=0.05, push_pull_interval_s=1.0
     )
     endpoints = [net.open() for _ in range(n)]
-    clocks = [AsyncioClock(net.loop) for _ in range(n)]
+    clocks = [LiveClock(net.loop) for _ in range(n)]
     nodes = [Node(e.name, config, random.Random(i)) for i, e in enumerate(endpoints)]
     for endpoint, node, clock in zip(endpoints, nodes, clocks, strict=True):
         driver = Driver(node, endpoint, clock)
@@ -218,7 +220,7 @@ def test_five_nodes_form_a_cluster_and_detect_a_crash(net: Loopback) -> None:
 
     victim = nodes[-1]
     endpoints[-1].close()  # crash: no goodbye, its socket gone
-    clocks[-1].stop()  # and its timers die with it
+    clocks[-1].reset()  # and its timers die with it
     survivors = nodes[:-1]
     # The bound: each survivor probes the victim within 2(n-1) periods (round-robin over n-1
     # members, reshuffled each pass: last in one pass, at worst last in the next), plus the probe
@@ -249,7 +251,7 @@ def test_a_ping_to_a_live_node_is_answered_over_quic(net: Loopback) -> None:
     """A probe round trip through QUIC, the Driver and a real Node."""
     prober, target = net.open(), net.open()
     node = Node(target.name, local(), random.Random(1))
-    driver = Driver(node, target, AsyncioClock(net.loop))
+    driver = Driver(node, target, LiveClock(net.loop))
     target.on_receive = driver.datagram_received
     driver.start()
     replies = inbox(prober)
