@@ -115,6 +115,7 @@ class QuicEndpoint:
         self.address_book: dict[NodeId, Address] = {}
         self.stats = EndpointStats()
         self.closed = False
+        self.held = False  # paused process: no timers, no housekeeping
         self.udp: UdpSocket | None = None
         self.address: Address = ("", 0)
         self.name: NodeId = ""
@@ -414,7 +415,7 @@ class QuicEndpoint:
 
     # The one timer ------------------------------------------------------------------------
     def _arm_timer(self) -> None:
-        if self.closed:
+        if self.closed or self.held:
             return
         hs, answer = self.handshake_timeout_s, self.answer_timeout_s
         deadlines = [at for link in self._links if (at := link.deadline(hs, answer)) is not None]
@@ -426,8 +427,18 @@ class QuicEndpoint:
         self._timer_at = earliest
         self._timer = None if earliest is None else self.loop.call_at(earliest, self._on_timer)
 
+    def hold_timer(self) -> None:
+        """A paused process runs nothing: QUIC's timers wait until `release_timer`."""
+        self.held = True
+
+    def release_timer(self) -> None:
+        self.held = False
+        self._on_timer()
+
     def _on_timer(self) -> None:
         self._timer = self._timer_at = None
+        if self.held:
+            return
         now = self.loop.time() + 1e-6  # loops wake a hair early; aioquic compares to its deadlines
         for link in list(self._links):
             if link not in self._links:
@@ -448,9 +459,11 @@ class QuicEndpoint:
         self._arm_timer()
 
     def _evict_idle(self) -> None:
-        if not self.closed:
+        if self.closed:
+            return
+        if not self.held:
             self._spawn(self.pool.evict_idle())
-            self.loop.call_later(self.pool.idle_timeout_s / 2, self._evict_idle)
+        self.loop.call_later(self.pool.idle_timeout_s / 2, self._evict_idle)
 
 
 def parse_address(name: NodeId) -> Address | None:
