@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from aioquic import tls
 from aioquic.quic import events
 from aioquic.quic.configuration import QuicConfiguration
 from aioquic.quic.connection import QuicConnection
@@ -155,7 +156,7 @@ class Link:
         elif isinstance(event, events.ConnectionTerminated):
             if not self.closed:
                 self.closed = True
-                self.close_reason = event.reason_phrase or f"error 0x{event.error_code:x}"
+                self.close_reason = event.reason_phrase or _describe(event.error_code)
             self.owner.link_closed(self)
         elif isinstance(event, events.StreamReset):
             self.inbound.pop(event.stream_id, None)
@@ -221,3 +222,17 @@ class Link:
             judge_at = self.unanswered_since + answer_timeout_s
             at = judge_at if at is None else min(at, judge_at)
         return at
+
+
+def _describe(error_code: int) -> str:
+    """A QUIC error code in words: CRYPTO_ERROR + n is TLS alert n (RFC 9001 §4.8)."""
+    alert = error_code - QuicErrorCode.CRYPTO_ERROR
+    if 0 <= alert < 256:
+        try:
+            return f"TLS alert {tls.AlertDescription(alert).name}"
+        except ValueError:
+            return f"TLS alert {alert}"
+    try:
+        return QuicErrorCode(error_code).name
+    except ValueError:
+        return f"error 0x{error_code:x}"

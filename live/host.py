@@ -44,7 +44,7 @@ NodeFactory = Callable[[NodeId, Config, random.Random], Node]
 class LiveHost:
     def __init__(
         self,
-        name: NodeId,
+        name: NodeId,  # "" (no network shim): the endpoint's "host:port"
         loop: asyncio.AbstractEventLoop,
         address: Address,
         credentials: Credentials,
@@ -84,6 +84,7 @@ class LiveHost:
         clock.dispatch = self._timer_due
         self.endpoint = self._bind(address)
         self.address = self.endpoint.address
+        self.name = name or self.endpoint.name  # "": named after its socket, as `swimlab node` is
 
     # protocol.transport.Transport ---------------------------------------------------------
     def send(self, dst: NodeId, payload: bytes, message: Message, reliable: bool) -> None:
