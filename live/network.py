@@ -53,6 +53,7 @@ class NetworkCounters:
     packets_sent: int = 0
     bytes_sent: int = 0
     packets_delivered: int = 0
+    packets_duplicated: int = 0  # second copies put on the wire
 
 
 class LiveNetwork:
@@ -123,8 +124,8 @@ class LiveNetwork:
         counters.packets_sent += 1
         counters.bytes_sent += len(data)
         dst = self.names.get(addr)
-        if self._cut(src, dst):
-            self.dropped["partition"] += 1
+        if (cut := self._cut(src, dst)) is not None:
+            self.dropped[cut] += 1
             return
         if not self._impaired:
             sendto(data, addr)
@@ -147,6 +148,7 @@ class LiveNetwork:
             depart = self._egress_free_at[src] - now
         duplicate = _combine(self.duplicate, self.node_duplicate.get(src, 0.0))
         copies = 2 if duplicate and rng.random() < duplicate else 1
+        self.counters.packets_duplicated += copies - 1
         for _ in range(copies):
             delay = depart + self._delay(src, dst, rng)
             if delay > 0.0:
@@ -155,23 +157,27 @@ class LiveNetwork:
                 sendto(data, addr)
 
     def _depart(self, src: NodeId, dst: NodeId | None, data: bytes, addr: Address, sendto: SendTo) -> None:
-        if self._cut(src, dst):  # cut while the packet was on its way
-            self.dropped["partition"] += 1
+        if (cut := self._cut(src, dst)) is not None:  # cut while the packet was on its way
+            self.dropped[cut] += 1
             return
         sendto(data, addr)
 
     def ingress(self, dst: NodeId, data: bytes, addr: Address, receive: Receive) -> None:
-        src = self.names.get(addr)
-        if dst in self.blackholed or (src is not None and src in self.grudges.get(dst, ())):
-            self.dropped["partition" if dst not in self.blackholed else "ingress"] += 1
+        if (cut := self._cut(self.names.get(addr), dst)) is not None:
+            self.dropped[cut] += 1
             return
         self.counters.packets_delivered += 1
         receive(data, addr)
 
-    def _cut(self, src: NodeId, dst: NodeId | None) -> bool:
+    def _cut(self, src: NodeId | None, dst: NodeId | None) -> str | None:
+        """Why a packet from `src` to `dst` cannot pass ("ingress", "partition"), or None."""
         if dst is None:
-            return False
-        return dst in self.blackholed or (bool(self.grudges) and src in self.grudges.get(dst, ()))
+            return None
+        if dst in self.blackholed:
+            return "ingress"
+        if self.grudges and src is not None and src in self.grudges.get(dst, ()):
+            return "partition"
+        return None
 
     def _delay(self, src: NodeId, dst: NodeId | None, rng: random.Random) -> float:
         delay = 0.0
