@@ -77,7 +77,7 @@ NETWORK_OPTIONS = frozenset(
     {"loss", "jitter_s", "duplicate", "reorder", "reorder_delay_s", "bandwidth_bytes_per_s", "latency"}
 )
 
-_EVENT_NAMES: dict[type, str] = {
+EVENT_NAMES: dict[type, str] = {
     MemberJoined: "joined",
     MemberSuspected: "suspect",
     MemberAlive: "alive",
@@ -179,7 +179,7 @@ class LiveCluster:
             "t": self.now,
             "kind": "state",
             "node": name,
-            "event": _EVENT_NAMES[type(event)],
+            "event": EVENT_NAMES[type(event)],
         }
         if isinstance(event, Refuted):
             record.update(
