@@ -130,3 +130,16 @@ def new_event_loop(use_uvloop: bool | None = None) -> asyncio.AbstractEventLoop:
         loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
         return loop
     return asyncio.new_event_loop()
+
+
+def parse_address(name: str) -> Address | None:
+    """("host", port) for a "host:port" name ("[v6]:port" too); None for anything else."""
+    host, sep, port = name.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        return None
+    return host.strip("[]"), int(port)
+
+
+def format_address(addr: Address) -> str:
+    host, port = addr[0], addr[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

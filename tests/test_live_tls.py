@@ -177,23 +177,26 @@ def test_verification_rejects_what_it_should_even_when_called_directly() -> None
         assert refused.value.reason == reason, (case, refused.value)
 
 
-class EagerImpostor(QuicEndpoint):
-    """Writes its message the instant its own side of the handshake completes, so it travels in
-    the same UDP datagram as its TLS Finished and the member sees it in the same event batch as
-    `HandshakeCompleted`: only the link's "verified first" gate stands between it and the Driver."""
+def make_eager(endpoint: QuicEndpoint) -> None:
+    """Make `endpoint` write a message the instant its own side of the handshake completes, so
+    it travels in the same UDP datagram as its TLS Finished and the member sees it in the same
+    event batch as `HandshakeCompleted`: only the link's "verified first" gate stands between it
+    and the Driver."""
+    verified = endpoint.peers.link_verified
 
-    def link_verified(self, link):  # type: ignore[no-untyped-def]
+    def eager(link):  # type: ignore[no-untyped-def]
         ping = Ping(9, "x", (Update(MemberState.DEAD, "x", 0, "y"),))
-        link.write(codec.encode(ping), False, self.loop.time())
-        super().link_verified(link)
+        link.write(codec.encode(ping), False, endpoint.loop.time())
+        verified(link)
+
+    endpoint.peers.link_verified = eager  # type: ignore[method-assign]
 
 
 def test_data_in_the_same_flight_as_the_handshake_is_not_delivered(stage: Stage) -> None:
     member = stage.member()
     assert member.driver is not None
-    impostor = EagerImpostor.bind(stage.loop, "127.0.0.1", 0, self_signed())
-    impostor.client_config.verify_mode = ssl.CERT_NONE
-    stage.closables.append(impostor)
+    impostor = stage.impostor("self-signed")
+    make_eager(impostor)
     ping = Ping(1, member.name)
     impostor.send(member.name, codec.encode(ping), ping, False)
     stage.run_until(lambda: refusals(member) >= 1, timeout_s=5.0)
