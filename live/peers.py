@@ -109,7 +109,7 @@ class Peers:
             return
         waiting.append((payload, on_stream))
         if not any(not lk.is_client and not lk.verified and lk.addr == addr for lk in self.links):
-            self._dial(addr)  # else the peer's own handshake with us is about to do
+            self.dial(addr)  # else the peer's own handshake with us is about to do
 
     def _write(self, entry: Entry[Address, Link], payload: bytes, on_stream: bool) -> None:
         link = entry.conn
@@ -142,7 +142,10 @@ class Peers:
             self.pool.report(entry, ok=False)
 
     # Dialing ------------------------------------------------------------------------------
-    def _dial(self, addr: Address) -> None:
+    def dial(self, addr: Address) -> None:
+        """Make sure a connection to `addr` is being made (no-op if one exists or is coming)."""
+        if self.pool.entry(addr) is not None:
+            return
         if addr in self._dialing or self.endpoint.closed:
             return
         self._dialing.add(addr)
@@ -207,7 +210,7 @@ class Peers:
             return
         self._stray_dial_at[addr] = now
         self.stats.stray_redials += 1
-        self._dial(addr)
+        self.dial(addr)
 
     # LinkOwner ----------------------------------------------------------------------------
     def link_verified(self, link: Link) -> None:
@@ -276,7 +279,7 @@ class Peers:
         for key in [key for key in self._stream_holds if key[0] is link]:
             self.pool.release(self._stream_holds.pop(key))
         if self._waiting.get(link.addr) and not self.endpoint.closed:
-            self._dial(link.addr)  # sends were waiting on this handshake: try ours
+            self.dial(link.addr)  # sends were waiting on this handshake: try ours
 
     def _spawn(self, coroutine: Any) -> None:
         task = self.loop.create_task(coroutine)
