@@ -201,6 +201,24 @@ class LiveCluster:
         for name in names:
             self._record("impair", node=name, cause=cause, on=on)
 
+    def connect_all(self, names: Iterable[NodeId], wave: int = 8, timeout_s: float = 60.0) -> int:
+        """Open one verified connection per pair of `names`, `wave` handshakes at a time; the
+        number made. A formed start of many nodes otherwise asks for every handshake in its
+        first probe rounds, more than one loop completes within the handshake timeout."""
+        hosts = [self.hosts[name] for name in names]
+        pairs = [(a, b) for i, a in enumerate(hosts) for b in hosts[i + 1 :]]
+        for start in range(0, len(pairs), wave):
+            batch = pairs[start : start + wave]
+
+            def done(batch: list[tuple[LiveHost, LiveHost]] = batch) -> bool:
+                missing = [(a, b) for a, b in batch if a.endpoint.pool.entry(b.address) is None]
+                for a, b in missing:
+                    a.endpoint.peers.dial(b.address)  # again, if a handshake was lost
+                return not missing
+
+            self.run_until(done, timeout_s)
+        return sum(1 for a, b in pairs if a.endpoint.pool.entry(b.address) is not None)
+
     # Process life -------------------------------------------------------------------------
     def add_host(self, name: NodeId, offset_s: float = 0.0, drift_ppm: float = 0.0) -> LiveHost:
         if name in self.hosts:

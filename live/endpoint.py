@@ -146,8 +146,13 @@ class QuicEndpoint:
         link = peers.by_cid.get(header.destination_cid)
         now = self.loop.time()
         if link is None:
-            if header.packet_type == QuicPacketType.INITIAL and len(data) >= _MIN_INITIAL_BYTES:
-                link = peers.accept(addr, header.destination_cid, now)
+            cid = header.destination_cid
+            if (
+                header.packet_type == QuicPacketType.INITIAL
+                and len(data) >= _MIN_INITIAL_BYTES
+                and cid not in peers.forgotten
+            ):
+                link = peers.accept(addr, cid, now)
             else:
                 peers.stray(addr, header.packet_type == QuicPacketType.ONE_RTT, now)
                 return

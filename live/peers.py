@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections import Counter, deque
+from collections import Counter, OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .endpoint import QuicEndpoint
 
 STRAY_REDIAL_INTERVAL_S = 1.0  # at most one dial per address per second prompted by strays
+FORGOTTEN_CIDS = 4096  # connection IDs of forgotten links still recognised as theirs
 
 
 class HandshakeFailed(ConnectionError):
@@ -87,6 +88,10 @@ class Peers:
         )
         self.links: set[Link] = set()
         self.by_cid: dict[bytes, Link] = {}
+        # A client whose handshake we abandoned keeps sending padded Initials to the CID we
+        # forgot; taken for new connections they fail ("no CRYPTO frame") and feed a spiral
+        # under load. Packets to a recently forgotten CID are strays.
+        self.forgotten: OrderedDict[bytes, None] = OrderedDict()
         self._pooled: dict[Link, Entry[Address, Link]] = {}
         self._stream_holds: dict[tuple[Link, int], Entry[Address, Link]] = {}
         self._ready: dict[Link, asyncio.Future[Link]] = {}
@@ -264,6 +269,9 @@ class Peers:
         self.links.discard(link)
         for cid in [cid for cid, lk in self.by_cid.items() if lk is link]:
             del self.by_cid[cid]
+            self.forgotten[cid] = None
+        while len(self.forgotten) > FORGOTTEN_CIDS:
+            self.forgotten.popitem(last=False)
         self._verified_at.pop(link, None)
         if not link.verified:
             reason = str(link.refusal) if link.refusal else link.close_reason or "handshake failed"
