@@ -51,6 +51,7 @@ LEAVE_LINGER_S = 2.0
 
 SUPPORTED_OPERATIONS = frozenset(
     {
+        "add_node",
         "add_host",
         "boot",
         "boot_formed",
@@ -104,6 +105,11 @@ def require(operations: Iterable[str]) -> None:
 
 
 class LiveCluster:
+    """The live runtime (scenarios/runtime.py's `Runtime` interface, names and records alike)."""
+
+    name = "live"
+    capabilities: frozenset[str] = SUPPORTED_OPERATIONS
+
     def __init__(
         self,
         seed: int,
@@ -193,9 +199,9 @@ class LiveCluster:
             )
         self.sink(record)
 
-    def fault(self, op: str, **detail: Any) -> None:
-        """Record a fault operation as the scenario named it."""
-        self._record("fault", op=op, **detail)
+    def record_fault(self, op: str, nodes: Iterable[NodeId], **params: Any) -> None:
+        """Record a fault operation as the scenario named it (before its effects)."""
+        self._record("fault", op=op, nodes=list(nodes), **params)
 
     def impair(self, names: Iterable[NodeId], cause: str, on: bool) -> None:
         for name in names:
@@ -220,6 +226,15 @@ class LiveCluster:
         return sum(1 for a, b in pairs if a.endpoint.pool.entry(b.address) is not None)
 
     # Process life -------------------------------------------------------------------------
+    def node_names(self) -> list[NodeId]:
+        return list(self.hosts)
+
+    def is_up(self, name: NodeId) -> bool:
+        return self.hosts[name].up
+
+    def add_node(self, name: NodeId, *, offset_s: float = 0.0, drift_ppm: float = 0.0) -> None:
+        self.add_host(name, offset_s, drift_ppm)
+
     def add_host(self, name: NodeId, offset_s: float = 0.0, drift_ppm: float = 0.0) -> LiveHost:
         if name in self.hosts:
             raise ValueError(f"host {name!r} already exists")
@@ -403,6 +418,13 @@ class LiveCluster:
             "messages_dropped": dict(sorted(net.dropped.items())),
             "packets_sent": net.counters.packets_sent,
             "packets_delivered": net.counters.packets_delivered,
+            "sent_by_node": {
+                name: [
+                    sum(d.stats.messages_sent for d in host.drivers),
+                    sum(d.stats.bytes_sent for d in host.drivers),
+                ]
+                for name, host in self.hosts.items()
+            },
         }
 
     def close(self) -> None:

@@ -111,3 +111,38 @@ def test_a_peer_restarted_at_the_same_address_is_talked_to_within_a_probe_interv
         assert cluster.loop.time() - restarted_at < 5.0
     finally:
         bench.cluster.close()
+
+
+def test_initials_to_a_forgotten_connection_id_do_not_open_new_connections() -> None:
+    """A client whose handshake the server abandoned keeps sending padded Initials to the
+    connection ID the server forgot; each used to open a new server connection that failed at
+    once ("no CRYPTO frame"), a spiral under load. They are strays now."""
+    import asyncio
+
+    from aioquic.quic.configuration import QuicConfiguration
+    from aioquic.quic.connection import QuicConnection
+
+    from swimlab.live.endpoint import ALPN, QuicEndpoint
+
+    loop = asyncio.new_event_loop()
+    server = QuicEndpoint.bind(loop, "127.0.0.1", 0)
+    try:
+        client = QuicConnection(configuration=QuicConfiguration(is_client=True, alpn_protocols=[ALPN]))
+        client.connect(server.address, now=loop.time())
+        (first, _addr), *_ = client.datagrams_to_send(now=loop.time())
+        server.packet_received(first, ("127.0.0.1", 9))
+        assert server.connection_count() == 1
+        (link,) = server.peers.links
+        server.peers.forget(link)  # abandoned, as a handshake timeout does
+        at = client.get_timer()
+        assert at is not None
+        client.handle_timer(now=at)  # no answer: the client retransmits its Initial
+        again = [data for data, _ in client.datagrams_to_send(now=at)]
+        assert again and len(again[0]) >= 1200
+        strays = server.stats.stray_packets
+        for data in again:
+            server.packet_received(data, ("127.0.0.1", 9))
+        assert server.connection_count() == 0 and server.stats.stray_packets > strays
+    finally:
+        server.close()
+        loop.close()

@@ -323,7 +323,9 @@ def test_a_formed_cluster_detects_a_crash_and_takes_a_wiped_restart_back() -> No
             return node.view()[member].state
 
         cluster.run(1.0)
+        cluster.record_fault("crash", ["n4"])
         cluster.crash("n4")
+        assert not cluster.is_up("n4") and cluster.node_names() == names
         assert cluster.run_until(lambda: all(view(n, "n4") is MemberState.DEAD for n in names[:4]), 10.0)
         cluster.restart("n4", wiped=True)
         back = cluster.run_until(
@@ -337,5 +339,10 @@ def test_a_formed_cluster_detects_a_crash_and_takes_a_wiped_restart_back() -> No
         hosts = [(r["node"], r["status"], r["how"]) for r in records if r["kind"] == "host"]
         assert ("n4", "down", "crash") in hosts and ("n4", "up", "restart-wiped") in hosts
         assert any(r["kind"] == "state" and r["event"] == "dead" and r["member"] == "n4" for r in records)
+        assert {"kind": "fault", "op": "crash", "nodes": ["n4"]}.items() <= next(
+            r for r in records if r["kind"] == "fault"
+        ).items()
+        sent = cluster.counters()["sent_by_node"]
+        assert set(sent) == set(names) and all(messages > 0 for messages, _bytes in sent.values())
     finally:
         cluster.close()
