@@ -81,7 +81,7 @@ class Link:
     inbound: dict[int, bytearray] = field(default_factory=dict)  # peer stream id → bytes so far
     refused_streams: set[int] = field(default_factory=set)  # oversize: the rest is ignored
     open_streams: set[int] = field(default_factory=set)  # our streams awaiting the peer's FIN
-    unanswered_since: float | None = None  # first send since the peer was last heard from
+    answer_due_at: float | None = None  # a send since the peer was last heard from awaits this
     last_heard_at: float = 0.0
 
     @classmethod
@@ -108,7 +108,9 @@ class Link:
         return cls(quic, addr, False, now, owner, ca_pem, stats)
 
     # Sending ------------------------------------------------------------------------------
-    def write(self, payload: bytes, on_stream: bool, now: float) -> int | None:
+    def write(
+        self, payload: bytes, on_stream: bool, now: float, answer_timeout_s: float = 0.25
+    ) -> int | None:
         """Queue `payload` as a DATAGRAM frame, or on a new stream (its id is returned)."""
         stream_id = None
         if on_stream:
@@ -117,8 +119,8 @@ class Link:
             self.open_streams.add(stream_id)
         else:
             self.quic.send_datagram_frame(payload)
-        if self.unanswered_since is None:
-            self.unanswered_since = now
+        if self.answer_due_at is None:
+            self.answer_due_at = now + answer_timeout_s
         return stream_id
 
     def transmit(self, sendto: Callable[[bytes, Address], None], now: float) -> None:
@@ -218,9 +220,8 @@ class Link:
         if not self.verified and not self.closed:
             give_up_at = self.started_at + handshake_timeout_s
             at = give_up_at if at is None else min(at, give_up_at)
-        if self.unanswered_since is not None and self.verified:
-            judge_at = self.unanswered_since + answer_timeout_s
-            at = judge_at if at is None else min(at, judge_at)
+        if self.answer_due_at is not None and self.verified:
+            at = self.answer_due_at if at is None else min(at, self.answer_due_at)
         return at
 
 

@@ -250,8 +250,8 @@ class QuicEndpoint:
                 self.pump(link)
                 peers.forget(link)
                 continue
-            if link.unanswered_since is not None and now >= link.unanswered_since + self.answer_timeout_s:
-                peers.unanswered(link)
+            if link.answer_due_at is not None and now >= link.answer_due_at:
+                peers.judge_silence(link, now)
             at = link.quic.get_timer()
             if at is not None and at <= now:
                 link.quic.handle_timer(now=max(at, now))

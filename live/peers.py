@@ -13,7 +13,9 @@ Rules:
 - A reliable send holds its link in the pool until the peer confirms the whole message.
 - Health: a send opens an answer window; hearing anything on that link within
   `answer_timeout_s` reports a success, silence a failure (the pool withdraws a link after
-  `max_consecutive_failures`).
+  `max_consecutive_failures`). Silence is judged only by a timer that fires on time: when the
+  loop lags, the packets that would answer may be waiting unread in the socket, and blaming
+  the peer would trade a slow loop for a storm of reconnections.
 - A peer that lost its connection state (restarted at the same address) is noticed either way
   round, within a round trip: its new handshake, begun after ours was verified, replaces our
   stale link; and our packets for a connection it no longer knows make it dial us (what a
@@ -36,6 +38,8 @@ if TYPE_CHECKING:
     from .endpoint import QuicEndpoint
 
 STRAY_REDIAL_INTERVAL_S = 1.0  # at most one dial per address per second prompted by strays
+LATE_JUDGEMENT_S = 0.02  # an answer-window timer later than this judges nothing (loop lag)
+RECHECK_S = 0.005
 FORGOTTEN_CIDS = 4096  # connection IDs of forgotten links still recognised as theirs
 
 
@@ -119,7 +123,7 @@ class Peers:
     def _write(self, entry: Entry[Address, Link], payload: bytes, on_stream: bool) -> None:
         link = entry.conn
         self._pooled.setdefault(link, entry)
-        stream_id = link.write(payload, on_stream, self.loop.time())
+        stream_id = link.write(payload, on_stream, self.loop.time(), self.endpoint.answer_timeout_s)
         if stream_id is not None:
             self.stats.streams_sent += 1
             entry.users += 1  # the stream holds its connection until the peer has it all
@@ -136,13 +140,21 @@ class Peers:
     # Health -------------------------------------------------------------------------------
     def heard_from(self, link: Link, now: float) -> None:
         link.last_heard_at = now
-        if link.unanswered_since is not None:
-            link.unanswered_since = None
+        if link.answer_due_at is not None:
+            link.answer_due_at = None
             if (entry := self._pooled.get(link)) is not None:
                 self.pool.report(entry, ok=True)
 
-    def unanswered(self, link: Link) -> None:
-        link.unanswered_since = None
+    def judge_silence(self, link: Link, now: float) -> None:
+        """The answer window has passed. Judged only by a timer that fires on time: a late one
+        means the loop has not yet read what may have arrived, so it looks again right after."""
+        due = link.answer_due_at
+        if due is None or now < due:
+            return
+        if now - due > LATE_JUDGEMENT_S:
+            link.answer_due_at = now + RECHECK_S  # the loop lags: read first, then judge
+            return
+        link.answer_due_at = None
         if (entry := self._pooled.get(link)) is not None:
             self.pool.report(entry, ok=False)
 

@@ -146,3 +146,21 @@ def test_initials_to_a_forgotten_connection_id_do_not_open_new_connections() -> 
     finally:
         server.close()
         loop.close()
+
+
+def test_silence_is_judged_only_by_a_timer_that_fires_on_time(bench: Bench) -> None:
+    """A late answer-window timer means the loop has not read what may be waiting in the
+    socket: it looks again after reading instead of blaming the peer."""
+    from swimlab.live.peers import LATE_JUDGEMENT_S
+
+    bench.connect(("h0", "h1"))
+    a = bench.host("h0").endpoint
+    (link,) = [lk for lk in a.peers.links if lk.addr == bench.host("h1").address]
+    now = bench.cluster.loop.time()
+    failures = a.pool.counters.failures
+    link.answer_due_at = now - 10 * LATE_JUDGEMENT_S  # the timer fired 0.2 s late
+    a.peers.judge_silence(link, now)
+    assert a.pool.counters.failures == failures and link.answer_due_at > now  # deferred
+    link.answer_due_at = now - LATE_JUDGEMENT_S / 4  # on time
+    a.peers.judge_silence(link, now)
+    assert a.pool.counters.failures == failures + 1 and link.answer_due_at is None
