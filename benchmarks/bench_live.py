@@ -6,7 +6,8 @@ subprocess so its RSS is its own:
 1. N hosts boot as a formed cluster (mutual TLS, a throwaway CA); every pair then connects
    (one connection per pair, as SWIM's probing ends up doing) — the handshakes per second and
    the memory per connection come from this phase;
-2. a settling pause, then a steady-state window: CPU per node per second (process CPU time /
+2. the heap is frozen (`gc.freeze`, see `LiveCluster.freeze_heap`; `--no-freeze` to compare),
+   a settling pause, then a steady-state window: CPU per node per second (process CPU time /
    N / window), RSS per node (process RSS over an empty process's, / N), and the event loop's
    lag (how late node timers fire: p50 / p99 / max), against 10% of the probe timeout.
 
@@ -38,7 +39,9 @@ def rss_bytes() -> int:
     raise RuntimeError("no VmRSS in /proc/self/status")
 
 
-def measure(n: int, preset_name: str, window_s: float, use_uvloop: bool) -> dict[str, Any]:
+def measure(
+    n: int, preset_name: str, window_s: float, use_uvloop: bool, freeze: bool = True
+) -> dict[str, Any]:
     from swimlab.live.cluster import LiveCluster
     from swimlab.live.udp import new_event_loop
     from swimlab.protocol.config import preset
@@ -69,6 +72,8 @@ def measure(n: int, preset_name: str, window_s: float, use_uvloop: bool) -> dict
     hs_wall, hs_cpu = time.perf_counter() - wall0, time.process_time() - cpu0
     handshaken = handshakes() // 2  # both ends count a completed handshake
     cluster.boot_formed(names)
+    if freeze:
+        cluster.freeze_heap()  # no full GC pass over the set-up heap in the window (docs/live.md)
     rss_connected = rss_bytes()
 
     # Phase 2: settle, then the steady-state window.
@@ -88,6 +93,7 @@ def measure(n: int, preset_name: str, window_s: float, use_uvloop: bool) -> dict
         "n": n,
         "preset": preset_name,
         "loop": "uvloop" if use_uvloop else "asyncio",
+        "gc_frozen": freeze,
         "probe_timeout_s": config.probe_timeout_s,
         "window_s": round(elapsed, 2),
         "cpu_per_node_per_s_ms": 1000 * cpu_s / (n * elapsed),
@@ -119,6 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--presets", default="lan,local")
     parser.add_argument("--sizes", default=None, help="comma-separated N (default 8,16,32,64)")
     parser.add_argument("--json", default=None, help="also write the rows to this file")
+    parser.add_argument("--no-freeze", action="store_true", help="leave the set-up heap to the GC")
     parser.add_argument("--one", nargs=2, metavar=("N", "PRESET"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     from swimlab.live.udp import uvloop_available
@@ -126,14 +133,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     use_uvloop = uvloop_available() if args.loop is None else args.loop == "uvloop"
     window = args.window or (5.0 if args.quick else 10.0)
     if args.one:
-        print(json.dumps(measure(int(args.one[0]), args.one[1], window, use_uvloop)))
+        print(json.dumps(measure(int(args.one[0]), args.one[1], window, use_uvloop, not args.no_freeze)))
         return 0
     sizes = [int(x) for x in (args.sizes or ("8,16" if args.quick else "8,16,32,64")).split(",")]
     rows = []
     for preset_name in args.presets.split(","):
         for n in sizes:
             command = [sys.executable, __file__, "--one", str(n), preset_name, "--window", str(window)]
-            command += ["--loop", "uvloop" if use_uvloop else "asyncio"]
+            command += ["--loop", "uvloop" if use_uvloop else "asyncio"] + (
+                ["--no-freeze"] if args.no_freeze else []
+            )
             out = subprocess.run(command, capture_output=True, text=True, check=False)
             if out.returncode != 0:
                 print(f"N={n} {preset_name}: failed\n{out.stderr}", file=sys.stderr)

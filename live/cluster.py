@@ -17,6 +17,7 @@ hits: the caller names them.
 from __future__ import annotations
 
 import asyncio
+import gc
 import random
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -224,6 +225,16 @@ class LiveCluster:
 
             self.run_until(done, timeout_s)
         return sum(1 for a, b in pairs if a.endpoint.pool.entry(b.address) is not None)
+
+    def freeze_heap(self) -> int:
+        """Exempt every object alive now from the cyclic garbage collector (`gc.freeze`); the
+        number frozen. Call it once the cluster is set up: 64 nodes with all pairs connected hold
+        ~1.1 M tracked objects, and a full collection of them stalled the loop 0.5 s, seen as a
+        p99 timer lag of 0.36 s (0.02 s frozen). Process-wide, hence explicit. Cycles among
+        frozen objects that die later are not reclaimed (a crashed host's old connections)."""
+        gc.collect()
+        gc.freeze()
+        return gc.get_freeze_count()
 
     # Process life -------------------------------------------------------------------------
     def node_names(self) -> list[NodeId]:
