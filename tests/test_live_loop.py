@@ -92,3 +92,16 @@ def test_lag_quantiles() -> None:
     assert summary["samples"] == 101 and summary["max_s"] == 0.1
     assert summary["p50_s"] == 0.05 and summary["p99_s"] == 0.099
     assert LagMeter().summary() == {"samples": 0, "p50_s": 0.0, "p99_s": 0.0, "max_s": 0.0}
+
+
+def test_freeze_heap_exempts_the_set_up_heap_from_the_collector() -> None:
+    import gc
+
+    cluster = LiveCluster(1, local())
+    try:
+        cluster.add_host("a")
+        frozen = cluster.freeze_heap()
+        assert frozen > 0 and gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()
+        cluster.close()
