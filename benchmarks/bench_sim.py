@@ -56,7 +56,8 @@ def one_run(n: int, duration_s: float) -> dict[str, float]:
     result = run_scenario(scenario, 1)
     wall = time.perf_counter() - t0
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-    counters = result.accumulator.counters
+    counters = result.accumulator.load.counters
+    assert counters is not None, "the run wrote no end record"
     return {
         "n": n,
         "wall_s": wall,

@@ -1,65 +1,54 @@
 """Named invariant checks a scenario asks for, evaluated on computed metrics.
 
-Each check takes the metrics dict and the scenario's parameter and returns `(ok, detail)`;
-`detail` says what was measured, so a failed verdict explains itself. `None` from a check means
-it could not be decided (the verdict is then `unknown`).
+Each check takes the run's `Metrics` (swimlab.reports.schema) and the scenario's parameter and
+returns `(ok, detail)`; `detail` says what was measured, so a failed verdict explains itself.
+`None` from a check means it could not be decided (the verdict is then `unknown`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
-Metrics = Mapping[str, Any]
+from .schema import CheckResult, Metrics, Verdict
+
+__all__ = ["CHECKS", "CheckResult", "run_checks", "verdict"]
+
 CheckFn = Callable[[Metrics, Any], tuple[bool | None, str]]
 
 
-@dataclass(frozen=True)
-class CheckResult:
-    name: str
-    ok: bool | None
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
-
-
 def no_false_positives(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
-    fp = m["false_positives"]
-    n = fp["suspect"] + fp["dead"]
+    fp = m.false_positives
+    n = fp.suspect + fp.dead
     return (
         n == 0 or not enabled,
-        f"{fp['suspect']} suspect and {fp['dead']} dead verdicts about live, unimpaired nodes",
+        f"{fp.suspect} suspect and {fp.dead} dead verdicts about live, unimpaired nodes",
     )
 
 
 def no_false_dead(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
     """No healthy member holds a live, unimpaired member dead (an impaired observer's own
     mistaken view, e.g. a lossy node that missed a refutation, is reported, not failed)."""
-    fp = m["false_positives"]
-    wrong = fp["healthy_observers"]["dead"]
+    fp = m.false_positives
+    wrong = fp.healthy_observers.dead
     return wrong == 0 or not enabled, (
         f"{wrong} dead verdicts about live, unimpaired nodes held by healthy members "
-        f"({fp['dead']} counting impaired observers)"
+        f"({fp.dead} counting impaired observers)"
     )
 
 
 def max_false_positives_per_node_hour(m: Metrics, limit: float) -> tuple[bool | None, str]:
-    rate = m["false_positives"]["per_node_hour"]
-    total = (rate["suspect"] or 0.0) + (rate["dead"] or 0.0)
+    rate = m.false_positives.per_node_hour
+    total = (rate.suspect or 0.0) + (rate.dead or 0.0)
     return total <= limit, f"{total:.3f} suspect+dead verdicts per node-hour (limit {limit})"
 
 
 def all_crashed_detected_within(m: Metrics, limit_s: float) -> tuple[bool | None, str]:
-    episodes = [e for e in m["detection"] if e["restarted_s"] is None or e["restarted_s"] > limit_s]
+    episodes = [e for e in m.detection if e.restarted_s is None or e.restarted_s > limit_s]
     if not episodes:
         return None, "no crash stayed down long enough to judge"
-    late = [e for e in episodes if e["dead_everywhere_s"] is None or e["dead_everywhere_s"] > limit_s]
-    worst = max(
-        (e["dead_everywhere_s"] for e in episodes if e["dead_everywhere_s"] is not None),
-        default=None,
-    )
+    late = [e for e in episodes if e.dead_everywhere_s is None or e.dead_everywhere_s > limit_s]
+    worst = max((e.dead_everywhere_s for e in episodes if e.dead_everywhere_s is not None), default=None)
     return not late, (
         f"{len(episodes) - len(late)}/{len(episodes)} crashed nodes dead everywhere "
         f"within {limit_s} s (slowest {worst} s)"
@@ -67,7 +56,7 @@ def all_crashed_detected_within(m: Metrics, limit_s: float) -> tuple[bool | None
 
 
 def views_agree_after_heal_within(m: Metrics, limit_s: float) -> tuple[bool | None, str]:
-    heals = m["heal"]
+    heals = m.heal
     if not heals:
         return None, "no heal happened"
     bad = [h for h in heals if h is None or h > limit_s]
@@ -75,7 +64,7 @@ def views_agree_after_heal_within(m: Metrics, limit_s: float) -> tuple[bool | No
 
 
 def converged_within(m: Metrics, limit_s: float) -> tuple[bool | None, str]:
-    t = m["first_converged_s"]
+    t = m.first_converged_s
     return (
         t is not None and t <= limit_s,
         f"every live view first matched the live set at {t} s (limit {limit_s} s)",
@@ -83,12 +72,12 @@ def converged_within(m: Metrics, limit_s: float) -> tuple[bool | None, str]:
 
 
 def views_agree_at_end(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
-    n = m["disagreeing_pairs_at_end"]
+    n = m.disagreeing_pairs_at_end
     return n == 0 or not enabled, f"{n} (observer, member) pairs disagree with the truth at the end"
 
 
 def no_node_stays_dead(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
-    stuck = m["stays_dead"]
+    stuck = m.stays_dead
     return not stuck or not enabled, (
         f"{len(stuck)} live nodes still considered down by someone at the end"
         + (f": {stuck[:10]}" if stuck else "")
@@ -96,7 +85,7 @@ def no_node_stays_dead(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
 
 
 def max_messages_per_node_per_s(m: Metrics, limit: float) -> tuple[bool | None, str]:
-    rate = m["load"]["messages_per_node_per_s"]
+    rate = m.load.messages_per_node_per_s
     return rate <= limit, f"{rate:.2f} messages per node per second (limit {limit})"
 
 
@@ -147,7 +136,7 @@ def run_checks(metrics: Metrics, requested: Mapping[str, Any]) -> list[CheckResu
     return results
 
 
-def verdict(results: list[CheckResult]) -> str:
+def verdict(results: list[CheckResult]) -> Verdict:
     if any(r.ok is False for r in results):
         return "invalid"
     if any(r.ok is None for r in results):

@@ -14,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from .schema import RunResult, Sweep
+
 _CSS = """
 body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1100px;color:#222;padding:0 1em}
 h1{font-size:1.5em;margin-bottom:.2em} h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid #ddd}
@@ -79,61 +81,58 @@ def _table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
 
 def run_page(
     folder: Path,
-    result: Mapping[str, Any],
+    result: RunResult,
     summary: Mapping[str, Any],
     labels: Mapping[str, str],
     figures: Sequence[tuple[Sequence[str], str]],
     title: str,
 ) -> str:
     """index.html of one run."""
-    verdict = result.get("verdict", "unknown")
+    verdict = result.verdict
     checks = _table(
-        [(VERDICT_MARK[c["ok"]], c["name"], c["detail"]) for c in result.get("checks", [])],
+        [(VERDICT_MARK[c.ok], c.name, c.detail) for c in result.checks],
         ("", "check", "measured"),
     )
     metrics = _table([(labels.get(k, k), v) for k, v in summary.items()], ("metric", "value"))
-    m = result["metrics"]
+    m = result.metrics
     detection = _table(
-        [
-            (d["node"], d["crash_s"], d["first_suspect_s"], d["first_dead_s"], d["dead_everywhere_s"])
-            for d in m.get("detection", [])
-        ],
+        [(d.node, d.crash_s, d.first_suspect_s, d.first_dead_s, d.dead_everywhere_s) for d in m.detection],
         ("crashed", "at (s)", "first suspect (+s)", "first dead (+s)", "dead everywhere (+s)"),
     )
-    fp = m["false_positives"]
-    command = result.get("command") or f"swimlab run {result['scenario']} --seed {result['seed']}"
+    fp = m.false_positives
+    command = result.command or f"swimlab run {result.scenario} --seed {result.seed}"
     body = [
-        f"<h1>{_e(result['scenario'])}</h1>",
+        f"<h1>{_e(result.scenario)}</h1>",
         f'<p><span class="verdict {_e(verdict)}">{_e(verdict.upper())}</span> '
         f'<span class="muted">{_e(title)}</span></p>',
-        f"<p>{_e(result.get('description', ''))}</p>",
+        f"<p>{_e(result.description)}</p>",
         "<h2>Reproduce</h2>",
-        f'<pre>{_e(command)}</pre><p class="muted">seed {_e(result["seed"])}, runtime '
-        f"{_e(result.get('runtime', 'sim'))}, python {_e(result['versions']['python'])}</p>",
+        f'<pre>{_e(command)}</pre><p class="muted">seed {_e(result.seed)}, runtime '
+        f"{_e(result.runtime)}, python {_e(result.versions.python)}</p>",
         "<h2>Checks</h2>",
-        checks if result.get("checks") else '<p class="muted">no checks requested</p>',
+        checks if result.checks else '<p class="muted">no checks requested</p>',
         "<h2>Metrics</h2>",
         metrics,
     ]
-    if m.get("detection"):
+    if m.detection:
         body += ["<h3>Crashes</h3>", detection]
-    if fp.get("examples"):
+    if fp.examples:
         body += [
             "<h3>False positives (first examples)</h3>",
             _table(
-                [(x["t"], x["observer"], x["event"], x["member"], x["accuser"]) for x in fp["examples"]],
+                [(x.t, x.observer, x.event, x.member, x.accuser) for x in fp.examples],
                 ("t (s)", "observer", "verdict", "about", "accuser"),
             ),
         ]
     body.append("<h2>Figures</h2>")
     body += [_figure(folder, files, caption) for files, caption in figures]
-    body.append("<h2>Configuration</h2><pre>" + _e(json.dumps(result.get("config", {}), indent=1)) + "</pre>")
-    return _page(f"{result['scenario']} seed {result['seed']}", "\n".join(body))
+    body.append("<h2>Configuration</h2><pre>" + _e(json.dumps(result.config, indent=1)) + "</pre>")
+    return _page(f"{result.scenario} seed {result.seed}", "\n".join(body))
 
 
 def sweep_page(
     folder: Path,
-    sweep: Mapping[str, Any],
+    sweep: Sweep,
     table: Sequence[Sequence[Any]],
     header: Sequence[str],
     figures: Sequence[tuple[Sequence[str], str]],
@@ -141,17 +140,17 @@ def sweep_page(
 ) -> str:
     """index.html of a sweep: how many points ran, the per-grid-point medians, the figures,
     the failed points with their errors, and the command."""
-    points = sweep.get("points", [])
-    failed = [p for p in points if p.get("status") != "ok"]
+    points = sweep.points
+    failed = [p for p in points if p.status != "ok"]
     status = "error" if failed else "valid"
     summary = f"{len(points) - len(failed)}/{len(points)} points ran"
     body = [
-        f"<h1>sweep: {_e(sweep['scenario'])}</h1>",
+        f"<h1>sweep: {_e(sweep.scenario)}</h1>",
         f'<p><span class="verdict {status}">{_e(summary)}</span> <span class="muted">{_e(title)}</span></p>',
-        f"<p>{_e(sweep.get('description', ''))}</p>",
+        f"<p>{_e(sweep.description)}</p>",
         "<h2>Reproduce</h2>",
-        f"<pre>{_e(sweep.get('command', ''))}</pre>",
-        f'<p class="muted">seeds {_e(sweep.get("seeds"))}; grid {_e(json.dumps(sweep.get("grid")))}</p>',
+        f"<pre>{_e(sweep.command)}</pre>",
+        f'<p class="muted">seeds {_e(sweep.seeds)}; grid {_e(json.dumps(sweep.grid))}</p>',
         "<h2>Medians over seeds</h2>",
         _table(table, header),
         "<h2>Figures</h2>",
@@ -161,8 +160,8 @@ def sweep_page(
         body += [
             "<h2>Failed points</h2>",
             _table(
-                [(json.dumps(p["params"]), p["seed"], p.get("error", "")) for p in failed],
+                [(json.dumps(p.params), p.seed, p.error) for p in failed],
                 ("params", "seed", "error"),
             ),
         ]
-    return _page(f"sweep {sweep['scenario']}", "\n".join(body))
+    return _page(f"sweep {sweep.scenario}", "\n".join(body))

@@ -1,10 +1,11 @@
 """The figures of a run and of a sweep, as PNG and SVG. matplotlib is imported lazily with the Agg
 backend (no display needed), so importing reports never pays for it.
 
-Every figure function takes plain data (what `result.json`, `series.json` and `sweep.json`
-hold), draws it, writes `<stem>.png` and `<stem>.svg`, and returns the arrays it plotted as a
-JSON-able dict. `swimlab.reports.render` keeps those in `plots.json` beside the images, so a test (or a
-sceptical reader) can check that a figure shows exactly the numbers in the result files.
+Every figure function takes the typed contents of `result.json`, `series.json` or `sweep.json`
+(swimlab.reports.schema), draws it, writes `<stem>.png` and `<stem>.svg`, and returns the arrays
+it plotted as a JSON-able dict. `swimlab.reports.render` keeps those in `plots.json` beside the
+images, so a test (or a sceptical reader) can check that a figure shows exactly the numbers in
+the result files.
 
 Run figures: `convergence` (fraction informed after a crash, beside Serf's model and SWIM's
 expected first detection), `detection_cdf`, `view_sizes` (Rapid's per-node view size, one dot per
@@ -16,19 +17,18 @@ seeds, one line per other-parameter combination), with the analytic overlays of
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import theory
+from .schema import CrashDetection, FaultInterval, RunResult, SweepPoint, ViewSeries
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-
-    from .metrics import MetricsAccumulator
 
 FAULT_COLORS = {
     "down": "tab:red",
@@ -73,33 +73,35 @@ def _steps(times: Sequence[float], total: int) -> tuple[list[float], list[float]
 
 
 # Run figures ----------------------------------------------------------------------------------
-def convergence(result: Mapping[str, Any], stem: Path, title: str) -> dict[str, Any] | None:
+def convergence(result: RunResult, stem: Path, title: str) -> dict[str, Any] | None:
     """Fraction of live nodes that suspect / declared dead each crashed node vs time since the
     crash, with Serf's model started at the first dead verdict and SWIM's expected first
     detection. None (no figure) when the run crashed nobody."""
-    m = result["metrics"]
-    episodes = m.get("dissemination", [])
+    m = result.metrics
+    episodes = m.dissemination
     if not episodes:
         return None
-    config = result.get("config") or {}
+    config = result.config
     period = float(config.get("probe_interval_s", 1.0))
     gossip_s = float(config.get("gossip_interval_s", 0.2))
     fanout = int(config.get("gossip_nodes", 3))
-    loss = float((result.get("network") or {}).get("loss", 0.0))
-    detection = {d["node"]: d for d in m["detection"]}
+    loss = result.network.loss
+    detection = {d.node: d for d in m.detection}
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(9, 5))
     data: dict[str, Any] = {"episodes": [], "serf": None, "swim_expected_first_detection_s": None}
     horizon = 0.0
     for k, ep in enumerate(episodes):
-        d = detection.get(ep["node"], {})
-        n_obs = max(ep["observers"], 1)
-        entry: dict[str, Any] = {"node": ep["node"]}
-        for name, style in (("suspect", ":"), ("dead", "-")):
-            t0 = d.get(f"first_{name}_s")
+        d = detection.get(ep.node)
+        n_obs = max(ep.observers, 1)
+        entry: dict[str, Any] = {"node": ep.node}
+        for name, style, t0, informed in (
+            ("suspect", ":", None if d is None else d.first_suspect_s, ep.suspect_informed_s),
+            ("dead", "-", None if d is None else d.first_dead_s, ep.dead_informed_s),
+        ):
             if t0 is None:
                 continue
-            xs, ys = _steps(ep[f"{name}_informed_s"], n_obs)
+            xs, ys = _steps(informed, n_obs)
             xs = [t0 + x for x in xs]
             ax.step(
                 xs,
@@ -107,13 +109,13 @@ def convergence(result: Mapping[str, Any], stem: Path, title: str) -> dict[str, 
                 where="post",
                 linestyle=style,
                 color=f"C{k % 10}",
-                label=f"{ep['node']}: {name} known (measured)" if k < 5 else None,
+                label=f"{ep.node}: {name} known (measured)" if k < 5 else None,
             )
             entry[name] = {"t_s": xs, "fraction": ys}
             horizon = max(horizon, xs[-1])
         data["episodes"].append(entry)
-    first_dead = [d["first_dead_s"] for d in m["detection"] if d.get("first_dead_s") is not None]
-    n_live = max(ep["observers"] for ep in episodes) + 1
+    first_dead = [d.first_dead_s for d in m.detection if d.first_dead_s is not None]
+    n_live = max(ep.observers for ep in episodes) + 1
     if first_dead:
         t0 = float(np.median(first_dead))
         span = max(horizon - t0, theory.serf_time_to_fraction(n_live, fanout, gossip_s, 0.999))
@@ -143,19 +145,19 @@ def convergence(result: Mapping[str, Any], stem: Path, title: str) -> dict[str, 
     return data
 
 
-def detection_cdf(detections: Sequence[Mapping[str, Any]], stem: Path, title: str) -> dict[str, Any] | None:
+def detection_cdf(detections: Sequence[CrashDetection], stem: Path, title: str) -> dict[str, Any] | None:
     """Empirical CDFs of first suspicion, first dead and dead-everywhere latencies."""
     if not detections:
         return None
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.5))
     data: dict[str, Any] = {}
-    for key, label in (
-        ("first_suspect_s", "first suspicion"),
-        ("first_dead_s", "first dead"),
-        ("dead_everywhere_s", "dead everywhere"),
+    for key, label, latencies in (
+        ("first_suspect_s", "first suspicion", [d.first_suspect_s for d in detections]),
+        ("first_dead_s", "first dead", [d.first_dead_s for d in detections]),
+        ("dead_everywhere_s", "dead everywhere", [d.dead_everywhere_s for d in detections]),
     ):
-        values = sorted(d[key] for d in detections if d.get(key) is not None)
+        values = sorted(x for x in latencies if x is not None)
         if not values:
             continue
         ys = [(k + 1) / len(detections) for k in range(len(values))]
@@ -171,13 +173,13 @@ def detection_cdf(detections: Sequence[Mapping[str, Any]], stem: Path, title: st
     return data
 
 
-def _shade(ax: Axes, intervals: Sequence[Mapping[str, Any]]) -> None:
+def _shade(ax: Axes, intervals: Sequence[FaultInterval]) -> None:
     """One band per stretch of time during which some node suffered each kind of fault: the
     per-node intervals of a cause are merged first, so ten simultaneous crashes shade like one
     instead of stacking into an opaque block."""
     by_cause: dict[str, list[tuple[float, float]]] = {}
     for iv in intervals:
-        by_cause.setdefault(iv["cause"], []).append((iv["start"], iv["end"]))
+        by_cause.setdefault(iv.cause, []).append((iv.start, iv.start if iv.end is None else iv.end))
     for cause, spans in by_cause.items():
         merged: list[list[float]] = []
         for start, end in sorted(spans):
@@ -195,19 +197,15 @@ def _shade(ax: Axes, intervals: Sequence[Mapping[str, Any]]) -> None:
             )
 
 
-def view_sizes(
-    series: Mapping[str, Any] | MetricsAccumulator, stem: str | Path, title: str = ""
-) -> dict[str, Any]:
+def view_sizes(series: ViewSeries, stem: str | Path, title: str = "") -> dict[str, Any]:
     """Per-node view size (members believed up, self included) vs time, one dot per node per
     sample, fault intervals shaded; below it, the number of distinct views (Rapid's Fig. 8-10)."""
-    if not isinstance(series, Mapping):
-        series = view_series(series)
     stem = Path(stem).with_suffix("")
     plt = _pyplot()
     fig, (ax, ax2) = plt.subplots(2, 1, figsize=(10, 6), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
-    times = np.asarray(series["t"], dtype=float)
+    times = np.asarray(series.t, dtype=float)
     sizes = np.array(
-        [[np.nan if v is None else v for v in row] for row in series["sizes"]], dtype=float
+        [[np.nan if v is None else v for v in row] for row in series.sizes], dtype=float
     ).reshape(len(times), -1)
     n = sizes.shape[1]
     step = max(1, n // MAX_NODES_DRAWN)
@@ -218,13 +216,13 @@ def view_sizes(
     ax.scatter(
         xs[keep], ys[keep], s=2, alpha=0.4, color="tab:blue", rasterized=True, label="one node's view size"
     )
-    _shade(ax, series["intervals"])
+    _shade(ax, series.intervals)
     ax.set_ylabel("view size")
     ax.set_title(title or "view size per node", fontsize="medium")
     ax.legend(loc="lower right", fontsize="small", markerscale=4)
     ax.grid(alpha=0.3)
-    ax2.step(times, series["distinct"], where="post", color="tab:green")
-    _shade(ax2, series["intervals"])
+    ax2.step(times, series.distinct, where="post", color="tab:green")
+    _shade(ax2, series.intervals)
     ax2.set_ylabel("distinct views")
     ax2.set_xlabel("simulated time (s)")
     ax2.grid(alpha=0.3)
@@ -232,43 +230,24 @@ def view_sizes(
     return {
         "t_s": times.tolist(),
         "nodes_drawn_every": step,
-        "distinct": list(series["distinct"]),
+        "distinct": list(series.distinct),
         "files": [p.name for p in files],
-    }
-
-
-def view_series(acc: MetricsAccumulator) -> dict[str, Any]:
-    """What `view_sizes` draws, from an accumulator: saved as `series.json` by a run."""
-    n = len(acc.names)
-    sizes: list[list[int | None]] = []
-    for row, up in zip(acc.samples, acc.sample_up, strict=True):
-        m = min(len(row), n)
-        # +1: a node counts itself; a down node has no view.
-        sizes.append([int(row[i]) + 1 if up[i] else None for i in range(m)] + [None] * (n - m))
-    return {
-        "t": [round(t, 6) for t in acc.sample_times],
-        "nodes": list(acc.names),
-        "sizes": sizes,
-        "distinct": list(acc.sample_distinct),
-        "intervals": [
-            {"node": iv.node, "cause": iv.cause, "start": iv.start, "end": iv.end} for iv in acc.intervals
-        ],
     }
 
 
 # Sweep figures --------------------------------------------------------------------------------
 def series_stats(
-    points: Sequence[Mapping[str, Any]], x_key: str, metric: str
+    points: Sequence[SweepPoint], x_key: str, metric: str
 ) -> dict[str, dict[str, list[float | None]]]:
     """Group finished points by every parameter except `x_key` (one line each) and, per x,
     take the median, min and max of `metric` over seeds (None where no seed had a value)."""
     groups: dict[str, dict[Any, list[float]]] = {}
     for p in points:
-        if p.get("status") != "ok":
+        if p.status != "ok":
             continue
-        params = p["params"]
+        params = p.params
         label = ", ".join(f"{k}={v}" for k, v in params.items() if k != x_key) or metric
-        value = p["summary"].get(metric)
+        value = (p.summary or {}).get(metric)
         per_x = groups.setdefault(label, {})
         per_x.setdefault(params[x_key], [])
         if value is not None:
@@ -291,7 +270,7 @@ def _numeric(xs: Sequence[Any]) -> bool:
 
 
 def sweep_curve(
-    points: Sequence[Mapping[str, Any]],
+    points: Sequence[SweepPoint],
     x_key: str,
     metric: str,
     stem: Path,
@@ -399,9 +378,7 @@ def serf_overlay(
     return draw
 
 
-def load_vs_n(
-    points: Sequence[Mapping[str, Any]], x_key: str, stem: Path, title: str
-) -> dict[str, Any] | None:
+def load_vs_n(points: Sequence[SweepPoint], x_key: str, stem: Path, title: str) -> dict[str, Any] | None:
     """Messages per node per second vs N: mean, p99 and max over nodes (median over seeds)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 4.8))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from . import html, plots
+from .schema import RunResult, SchemaError, Sweep, SweepPoint, read_result, read_series, read_sweep
 from .summary import SUMMARY_METRICS, summarize
 
 DEFAULT_SWEEP_METRICS = (
@@ -26,11 +27,7 @@ DEFAULT_SWEEP_METRICS = (
 
 
 class ReportError(ValueError):
-    """The folder holds neither a run nor a sweep."""
-
-
-def _read(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """The folder holds neither a run nor a sweep, or a result file this swimlab cannot read."""
 
 
 def _write_json(path: Path, data: Any) -> None:
@@ -42,26 +39,29 @@ def config_label(preset: str | None, overrides: Mapping[str, Any] | None) -> str
     return f"{preset or '?'}" + (f" + {extra}" if extra else "")
 
 
-def run_title(result: Mapping[str, Any]) -> str:
+def run_title(result: RunResult) -> str:
     return (
-        f"{result['scenario']} · N={result.get('nodes', '?')} · seed {result['seed']} · "
-        f"{config_label(result.get('preset'), result.get('config_overrides'))}"
+        f"{result.scenario} · N={result.nodes} · seed {result.seed} · "
+        f"{config_label(result.preset, result.config_overrides)}"
     )
 
 
 def render(folder: str | Path) -> Path:
     """Re-render whatever `folder` holds; returns its index.html."""
     folder = Path(folder)
-    if (folder / "sweep.json").exists():
-        return render_sweep(folder)
-    if (folder / "result.json").exists():
-        return render_run(folder)
+    try:
+        if (folder / "sweep.json").exists():
+            return render_sweep(folder)
+        if (folder / "result.json").exists():
+            return render_run(folder)
+    except SchemaError as exc:
+        raise ReportError(str(exc)) from None
     raise ReportError(f"{folder}: no result.json (a run) or sweep.json (a sweep) here")
 
 
 def render_run(folder: str | Path) -> Path:
     folder = Path(folder)
-    result = _read(folder / "result.json")
+    result = read_result(folder / "result.json")
     title = run_title(result)
     drawn: dict[str, Any] = {}
     figures: list[tuple[list[str], str]] = []
@@ -69,12 +69,12 @@ def render_run(folder: str | Path) -> Path:
     if conv is not None:
         drawn["convergence"] = conv
         figures.append((conv["files"], "Fraction of live nodes informed after each crash"))
-    cdf = plots.detection_cdf(result["metrics"]["detection"], folder / "detection_cdf", title)
+    cdf = plots.detection_cdf(result.metrics.detection, folder / "detection_cdf", title)
     if cdf is not None:
         drawn["detection_cdf"] = cdf
         figures.append((cdf["files"], "Detection latency CDF"))
     if (folder / "series.json").exists():
-        views = plots.view_sizes(_read(folder / "series.json"), folder / "view_sizes", title)
+        views = plots.view_sizes(read_series(folder / "series.json"), folder / "view_sizes", title)
         drawn["view_sizes"] = views
         figures.append((views["files"], "Per-node view size and distinct views, faults shaded"))
     _write_json(folder / "plots.json", drawn)
@@ -89,49 +89,50 @@ def _group_key(params: Mapping[str, Any]) -> str:
     return json.dumps(params, sort_keys=True)
 
 
-def sweep_table(sweep: Mapping[str, Any], metrics: list[str]) -> tuple[list[list[Any]], list[str]]:
+def sweep_table(sweep: Sweep, metrics: list[str]) -> tuple[list[list[Any]], list[str]]:
     """One row per grid point: its parameters, seeds ok/total, then the median of each metric."""
     import statistics
 
-    keys = list(sweep["grid"])
-    groups: dict[str, list[Mapping[str, Any]]] = {}
-    for p in sweep["points"]:
-        groups.setdefault(_group_key(p["params"]), []).append(p)
+    keys = list(sweep.grid)
+    groups: dict[str, list[SweepPoint]] = {}
+    for p in sweep.points:
+        groups.setdefault(_group_key(p.params), []).append(p)
     rows = []
     for members in groups.values():
-        ok = [p for p in members if p["status"] == "ok"]
-        row: list[Any] = [members[0]["params"].get(k) for k in keys]
+        ok = [p for p in members if p.status == "ok"]
+        row: list[Any] = [members[0].params.get(k) for k in keys]
         row.append(f"{len(ok)}/{len(members)}")
         for metric in metrics:
-            values = [p["summary"][metric] for p in ok if p["summary"].get(metric) is not None]
+            summaries = [p.summary or {} for p in ok]
+            values = [v for summary in summaries if (v := summary.get(metric)) is not None]
             row.append(round(statistics.median(values), 6) if values else None)
         rows.append(row)
     return rows, [*keys, "seeds ok", *metrics]
 
 
-def sweep_x(sweep: Mapping[str, Any]) -> str | None:
+def sweep_x(sweep: Sweep) -> str | None:
     """The parameter on the x axis: the declared one, else the first numeric swept key."""
-    if sweep.get("x"):
-        return str(sweep["x"])
-    for key, values in sweep["grid"].items():
+    if sweep.x:
+        return sweep.x
+    for key, values in sweep.grid.items():
         if plots._numeric(values) and len(values) > 1:
-            return str(key)
-    return next(iter(sweep["grid"]), None)
+            return key
+    return next(iter(sweep.grid), None)
 
 
 def render_sweep(folder: str | Path) -> Path:
     folder = Path(folder)
-    sweep = _read(folder / "sweep.json")
-    metrics = list(sweep.get("metrics") or DEFAULT_SWEEP_METRICS)
-    base = sweep.get("base", {})
-    config = base.get("config", {})
-    nodes = sweep["grid"].get("cluster.nodes")
-    n_text = f"{min(nodes)}–{max(nodes)}" if nodes else base.get("nodes", "?")
+    sweep = read_sweep(folder / "sweep.json")
+    metrics = list(sweep.metrics or DEFAULT_SWEEP_METRICS)
+    base = sweep.base
+    config = base.config
+    nodes = sweep.grid.get("cluster.nodes")
+    n_text = f"{min(nodes)}–{max(nodes)}" if nodes else base.nodes
     title = (
-        f"{sweep['scenario']} · N={n_text} · seeds {sweep['seeds']} · "
-        f"{config_label(base.get('preset'), base.get('config_overrides'))}"
+        f"{sweep.scenario} · N={n_text} · seeds {sweep.seeds} · "
+        f"{config_label(base.preset, base.config_overrides)}"
     )
-    points = sweep["points"]
+    points = sweep.points
     x = sweep_x(sweep)
     drawn: dict[str, Any] = {}
     figures: list[tuple[list[str], str]] = []
@@ -148,8 +149,8 @@ def render_sweep(folder: str | Path) -> Path:
                 overlay = plots.serf_overlay(
                     int(config.get("gossip_nodes", 3)),
                     float(config.get("gossip_interval_s", 0.2)),
-                    n=None if x == "cluster.nodes" else int(base.get("nodes", 10)),
-                    loss=float(base.get("network", {}).get("loss", 0.0)) if x == "cluster.nodes" else None,
+                    n=None if x == "cluster.nodes" else base.nodes,
+                    loss=base.network.loss if x == "cluster.nodes" else None,
                 )
             name = (
                 "fp_vs_loss"
@@ -173,7 +174,7 @@ def render_sweep(folder: str | Path) -> Path:
             if load is not None:
                 drawn["load_vs_n"] = load
                 figures.append((load["files"], "Message load per node vs N"))
-    detections = [d for p in points if p["status"] == "ok" for d in p["metrics"].get("detection", [])]
+    detections = [d for p in points if p.status == "ok" and p.metrics for d in p.metrics.detection]
     cdf = plots.detection_cdf(detections, folder / "detection_cdf", title + " (all points)")
     if cdf is not None:
         drawn["detection_cdf"] = cdf

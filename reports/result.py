@@ -1,4 +1,4 @@
-"""`result.json` and run folders.
+"""`result.json` and run folders (the file's fields: `swimlab.reports.schema.RunResult`).
 
 A run folder is new and numbered (`runs/0007-crash_one-s1`), never reused: results are kept
 side by side like pytest-benchmark's saved runs.
@@ -13,9 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .checks import CheckResult
-
-RESULT_SCHEMA_VERSION = 1
+from .schema import CheckResult, Metrics, NetworkSummary, RunResult, Verdict, Versions, to_json
 
 
 def new_run_dir(root: str | Path, scenario: str, seed: int) -> Path:
@@ -39,22 +37,35 @@ def build_result(
     seed: int,
     runtime: str,
     checks: list[CheckResult],
-    verdict: str,
-    metrics: dict[str, Any],
-    extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    return {
-        "schema_version": RESULT_SCHEMA_VERSION,
-        "scenario": scenario,
-        "seed": seed,
-        "runtime": runtime,
-        "verdict": verdict,
-        "checks": [c.as_dict() for c in checks],
-        "metrics": metrics,
-        "versions": {"python": sys.version.split()[0], "platform": platform.platform()},
-        **(extra or {}),
-    }
+    verdict: Verdict,
+    metrics: Metrics,
+    description: str,
+    nodes: int,
+    preset: str,
+    duration_s: float,
+    config_overrides: dict[str, Any],
+    config: dict[str, Any],
+    loss: float,
+    command: str,
+) -> RunResult:
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        runtime=runtime,
+        verdict=verdict,
+        checks=checks,
+        metrics=metrics,
+        versions=Versions(python=sys.version.split()[0], platform=platform.platform()),
+        description=description,
+        nodes=nodes,
+        preset=preset,
+        duration_s=duration_s,
+        config_overrides=config_overrides,
+        config=config,
+        network=NetworkSummary(loss=loss),
+        command=command,
+    )
 
 
-def write_result(path: str | Path, result: dict[str, Any]) -> None:
-    Path(path).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+def write_result(path: str | Path, result: RunResult) -> None:
+    Path(path).write_text(json.dumps(to_json(result), indent=2) + "\n", encoding="utf-8")

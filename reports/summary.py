@@ -1,16 +1,16 @@
 """The flat numbers of one run that sweeps tabulate and plot against swept parameters.
 
-`summarize(result)` turns a `result.json` dict into `{name: number or None}`; `SUMMARY_METRICS`
-describes each name (label, unit) for tables and axis labels. Times measured per crash are the
-median over the run's crashes; "periods" divide by the run's probe interval so runs with different
-presets compare (SWIM's analysis is in protocol periods).
+`summarize(result)` turns a run's `RunResult` (what `result.json` holds) into
+`{name: number or None}`; `SUMMARY_METRICS` describes each name (label, unit) for tables and
+axis labels. Times measured per crash are the median over the run's crashes; "periods" divide by
+the run's probe interval so runs with different presets compare (SWIM's analysis is in protocol periods).
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Mapping
-from typing import Any
+
+from .schema import RunResult
 
 SUMMARY_METRICS: dict[str, str] = {
     "first_suspect_s": "first suspicion after a crash (s, median over crashes)",
@@ -39,38 +39,37 @@ def _median(values: list[float | None]) -> float | None:
     return round(statistics.median(present), 6) if present else None
 
 
-def summarize(result: Mapping[str, Any]) -> dict[str, float | None]:
-    m = result["metrics"]
-    detection = m.get("detection", [])
-    period = (result.get("config") or {}).get("probe_interval_s")
-    first_suspect = _median([d["first_suspect_s"] for d in detection])
-    fp = m["false_positives"]
-    node_hours = m.get("node_hours") or 0.0
-    originated = fp.get("originated", {})
-    healthy = fp.get("healthy_accusers", {}).get("per_node_hour", {})
-    per_node = m["load"].get("per_node", {}).get("messages_per_s") or {}
-    heals = m.get("heal", [])
+def summarize(result: RunResult) -> dict[str, float | None]:
+    m = result.metrics
+    period = result.config.get("probe_interval_s")
+    first_suspect = _median([d.first_suspect_s for d in m.detection])
+    fp = m.false_positives
+    node_hours = m.node_hours
+    per_node = m.load.per_node.messages_per_s
+    heals = m.heal
     return {
         "first_suspect_s": first_suspect,
         "first_suspect_periods": None
         if first_suspect is None or not period
         else round(first_suspect / period, 6),
-        "first_dead_s": _median([d["first_dead_s"] for d in detection]),
-        "dead_everywhere_s": _median([d["dead_everywhere_s"] for d in detection]),
-        "dissemination_t99_s": _median([d["dead_t99_s"] for d in m.get("dissemination", [])]),
-        "fp_suspect_per_node_hour": fp["per_node_hour"]["suspect"],
-        "fp_dead_per_node_hour": fp["per_node_hour"]["dead"],
-        "fp_originated_suspect_per_node_hour": round(originated["suspect"] / node_hours, 6)
-        if originated and node_hours
+        "first_dead_s": _median([d.first_dead_s for d in m.detection]),
+        "dead_everywhere_s": _median([d.dead_everywhere_s for d in m.detection]),
+        "dissemination_t99_s": _median([d.dead_t99_s for d in m.dissemination]),
+        "fp_suspect_per_node_hour": fp.per_node_hour.suspect,
+        "fp_dead_per_node_hour": fp.per_node_hour.dead,
+        "fp_originated_suspect_per_node_hour": round(fp.originated.suspect / node_hours, 6)
+        if node_hours
         else None,
-        "fp_healthy_suspect_per_node_hour": healthy.get("suspect"),
-        "fp_healthy_dead_per_node_hour": healthy.get("dead"),
-        "messages_per_node_per_s": m["load"]["messages_per_node_per_s"],
-        "messages_per_node_per_s_p99": per_node.get("p99"),
-        "messages_per_node_per_s_max": per_node.get("max"),
-        "bytes_per_node_per_s": m["load"]["bytes_per_node_per_s"],
-        "max_distinct_views": m.get("max_distinct_views"),
-        "heal_converged_s": None if not heals or any(h is None for h in heals) else max(heals),
-        "first_converged_s": m.get("first_converged_s"),
-        "valid": 1.0 if result.get("verdict") == "valid" else 0.0,
+        "fp_healthy_suspect_per_node_hour": fp.healthy_accusers.per_node_hour.suspect,
+        "fp_healthy_dead_per_node_hour": fp.healthy_accusers.per_node_hour.dead,
+        "messages_per_node_per_s": m.load.messages_per_node_per_s,
+        "messages_per_node_per_s_p99": None if per_node is None else per_node.p99,
+        "messages_per_node_per_s_max": None if per_node is None else per_node.max,
+        "bytes_per_node_per_s": m.load.bytes_per_node_per_s,
+        "max_distinct_views": m.max_distinct_views,
+        "heal_converged_s": None
+        if not heals or any(h is None for h in heals)
+        else max(h for h in heals if h is not None),
+        "first_converged_s": m.first_converged_s,
+        "valid": 1.0 if result.verdict == "valid" else 0.0,
     }

@@ -1,39 +1,31 @@
-"""The trace: one JSON object per line, stamped with global simulated time `t` (seconds).
+"""The trace file: one JSON object per line, the records of `swimlab.protocol.trace_schema`.
 
-Writing is byte-stable: keys keep the order the producer gave (the runtime builds every record
-with `t` and `kind` first), `t` is written with exactly six decimals, and everything else goes
-through `json.dumps` with fixed separators (Python's float repr is deterministic). Same records,
-same bytes.
+Writing is byte-stable: keys keep the order the record was built with (every kind's order is
+fixed by its constructor in `trace_schema`, `t` and `kind` first), `t` is written with exactly
+six decimals, and everything else goes through `json.dumps` with fixed separators (Python's float
+repr is deterministic). Same records, same bytes.
 
-Record kinds (fields after `t`, `kind`):
-
-- `meta`: schema, scenario, seed, runtime, duration_s, nodes, preset, config_overrides (first line)
-- `host`: node, status (`up` / `down` / `left`), how (`boot`, `crash`, `restart-kept`,
-  `restart-wiped`, `leave`, `join`) - ground truth about a process
-- `impair`: node, cause (`partition`, `pause`, `loss`, `slow`, `latency`, `ingress`), on -
-  ground truth: a fault starts / stops affecting a node
-- `fault`: op, nodes, then the operation's parameters - the scenario's fault operation
-- `state`: node, event (`joined`, `suspect`, `alive`, `updated`, `dead`, `left`, `removed`,
-  `refuted`, `events_dropped`), member, incarnation, accuser - a notification `node` emitted
-- `send` (src, dst, msg, bytes, reliable), `deliver` (src, dst, msg), `drop` (src, dst, msg,
-  reason: `partition` / `loss` / `down` / `unknown`) - per message, only if enabled
-- `end`: events, messages_sent, bytes_sent, messages_delivered, messages_dropped, and
-  `sent_by_node` (node -> [messages, bytes] it sent over all its lives) (last line)
+Reading checks the `meta` record's schema version: a trace written under another version is
+refused with a message that says so, instead of being misread.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
-SCHEMA_VERSION = 1
+from swimlab.protocol.trace_schema import TRACE_SCHEMA_VERSION, TraceRecord
 
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
-def format_record(record: dict[str, Any]) -> str:
+class TraceError(ValueError):
+    """A trace file this version of swimlab cannot read."""
+
+
+def format_record(record: Mapping[str, Any]) -> str:
     """One trace line (without newline), byte-stable for equal records."""
     body = _dumps({k: v for k, v in record.items() if k != "t"})
     t = record["t"]
@@ -47,15 +39,22 @@ class TraceWriter:
         self._write = stream.write
         self.lines = 0
 
-    def __call__(self, record: dict[str, Any]) -> None:
+    def __call__(self, record: TraceRecord) -> None:
         self._write(format_record(record))
         self._write("\n")
         self.lines += 1
 
 
-def read_trace(path: str | Path) -> Iterator[dict[str, Any]]:
-    """The records of a trace file, in order."""
+def read_trace(path: str | Path) -> Iterator[TraceRecord]:
+    """The records of a trace file, in order; refuses a trace of another schema version."""
     with open(path, encoding="utf-8") as f:
-        for line in f:
-            if line.strip():
-                yield json.loads(line)
+        for number, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if record.get("kind") == "meta" and record.get("schema") != TRACE_SCHEMA_VERSION:
+                raise TraceError(
+                    f"{path}:{number}: trace schema {record.get('schema')!r}, but this swimlab reads "
+                    f"schema {TRACE_SCHEMA_VERSION} (rerun the scenario to get a trace it can read)"
+                )
+            yield cast(TraceRecord, record)

@@ -6,7 +6,7 @@
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab list
     swimlab bench [--quick]
-    swimlab races ...            (the interleaving explorer, sim.interleave.cli)
+    swimlab races [FILE.py[:NAME] ...]  (the interleaving explorer: sim.interleave.cli)
     swimlab ca init DIR | swimlab ca issue DIR NAME [--host H ...]
     swimlab node --listen HOST:PORT [--join HOST:PORT ...] --ca F --cert F --key F
                  [--preset lan] [--set KEY=VALUE ...] [--events FILE]
@@ -50,26 +50,26 @@ def _run(args: argparse.Namespace) -> int:
         return 2  # not 1: the run says nothing about the protocol's validity
     if not args.quiet:
         m = result.metrics
-        fp = m["false_positives"]
+        fp = m.false_positives
         print(
             f"{scenario.name} seed={seed} N={scenario.cluster['nodes']}: {result.verdict.upper()}"
-            f"  ({m['wall_s']:.1f} s wall, {m['events']:,} events)"
+            f"  ({m.wall_s or 0.0:.1f} s wall, {m.events:,} events)"
         )
         for check in result.checks:
             mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
             print(f"  {mark} {check.name}: {check.detail}")
         print(
-            f"  false positives: {fp['suspect']} suspect, {fp['dead']} dead;"
-            f" load {m['load']['messages_per_node_per_s']:.2f} msg/node/s"
+            f"  false positives: {fp.suspect} suspect, {fp.dead} dead;"
+            f" load {m.load.messages_per_node_per_s:.2f} msg/node/s"
         )
-        for d in m["detection"]:
+        for d in m.detection:
             print(
-                f"  crash {d['node']}: first suspect +{d['first_suspect_s']} s,"
-                f" first dead +{d['first_dead_s']} s,"
-                f" dead everywhere +{d['dead_everywhere_s']} s"
+                f"  crash {d.node}: first suspect +{d.first_suspect_s} s,"
+                f" first dead +{d.first_dead_s} s,"
+                f" dead everywhere +{d.dead_everywhere_s} s"
             )
-        if m["heal"]:
-            print(f"  views agreed after each heal: {m['heal']} s")
+        if m.heal:
+            print(f"  views agreed after each heal: {m.heal} s")
         print(f"  -> {out}")
     return result.exit_code
 
@@ -107,9 +107,9 @@ def _sweep(args: argparse.Namespace) -> int:
         return 2
     if not args.quiet:
         print(f"  {outcome.ran} ran, {outcome.reused} reused from {args.out}, {outcome.failed} failed")
-        for p in outcome.sweep["points"]:
-            if p["status"] != "ok":
-                print(f"  FAILED {p['params']} seed {p['seed']}: {p['error']}")
+        for p in outcome.sweep.points:
+            if p.status != "ok":
+                print(f"  FAILED {p.params} seed {p.seed}: {p.error}")
         print(f"  -> {outcome.out_dir / 'index.html'}")
     return outcome.exit_code
 
@@ -250,7 +250,9 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     bench = sub.add_parser("bench", help="simulator speed and memory benchmark")
     bench.add_argument("--quick", action="store_true", help="smaller N for a fast look")
     bench.set_defaults(func=_bench)
-    races = sub.add_parser("races", help="explore task interleavings (sim.interleave)")
+    races = sub.add_parser(
+        "races", help="explore task and thread interleavings: the race examples or your models (FILE.py)"
+    )
     _add_live_commands(sub)
     return parser, races
 

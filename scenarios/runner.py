@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swimlab.protocol import trace_schema
 from swimlab.protocol.formulas import suspicion_timeout
 from swimlab.reports.checks import CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.result import build_result, write_result
-from swimlab.reports.trace import SCHEMA_VERSION, TraceWriter
+from swimlab.reports.schema import Metrics, RunResult, to_json
+from swimlab.reports.trace import TraceWriter
 
 from .loader import Scenario
 from .nemesis import Nemesis
@@ -31,9 +33,9 @@ class Result:
     seed: int
     verdict: str
     checks: list[CheckResult]
-    metrics: dict[str, Any]
+    metrics: Metrics
     out_dir: Path | None
-    result: dict[str, Any] = field(repr=False)
+    result: RunResult = field(repr=False)
     accumulator: MetricsAccumulator = field(repr=False)
 
     @property
@@ -98,7 +100,7 @@ def run_scenario(
         trace_file = open(out / "trace.jsonl", "w", encoding="utf-8", newline="\n")  # noqa: SIM115
         writer = TraceWriter(trace_file)
 
-        def sink(record: dict[str, Any]) -> None:
+        def sink(record: trace_schema.TraceRecord) -> None:
             writer(record)
             feed(record)
     else:
@@ -131,18 +133,16 @@ def run_scenario(
             driver_factory=driver_factory,
         )
         sink(
-            {
-                "t": 0.0,
-                "kind": "meta",
-                "schema": SCHEMA_VERSION,
-                "scenario": scenario.name,
-                "seed": seed,
-                "runtime": "sim",
-                "duration_s": scenario.duration_s,
-                "nodes": names,
-                "preset": scenario.cluster["preset"],
-                "config_overrides": dict(scenario.cluster["config"]),
-            }
+            trace_schema.meta(
+                0.0,
+                scenario=scenario.name,
+                seed=seed,
+                runtime="sim",
+                duration_s=scenario.duration_s,
+                nodes=names,
+                preset=scenario.cluster["preset"],
+                config_overrides=dict(scenario.cluster["config"]),
+            )
         )
         clock_rng = stream(seed, "clocks")
         boot_rng = stream(seed, "boot")
@@ -182,15 +182,14 @@ def run_scenario(
         sim.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
         if bar is not None:
             bar.close()
-        counters = sim.counters()
-        counters["sent_by_node"] = {
+        sent_by_node = {
             name: [
                 sum(d.stats.messages_sent for d in drivers[name]),
                 sum(d.stats.bytes_sent for d in drivers[name]),
             ]
             for name in sorted(drivers, key=lambda n: (len(n), n))
         }
-        sink({"t": sim.now, "kind": "end", **counters})
+        sink(trace_schema.end(sim.now, **sim.counters(), sent_by_node=sent_by_node))
     finally:
         if trace_file is not None:
             trace_file.close()
@@ -205,22 +204,18 @@ def run_scenario(
         checks=checks,
         verdict=v,
         metrics=metrics,
-        extra={
-            "description": scenario.description,
-            "nodes": scenario.cluster["nodes"],
-            "preset": scenario.cluster["preset"],
-            "duration_s": scenario.duration_s,
-            "config_overrides": dict(scenario.cluster["config"]),
-            "config": dataclasses.asdict(scenario.config),
-            "network": {"loss": scenario.network["loss"]},
-            "command": command or f"swimlab run {scenario.source} --seed {seed}",
-        },
+        description=scenario.description,
+        nodes=scenario.cluster["nodes"],
+        preset=scenario.cluster["preset"],
+        duration_s=scenario.duration_s,
+        config_overrides=dict(scenario.cluster["config"]),
+        config=dataclasses.asdict(scenario.config),
+        loss=scenario.network["loss"],
+        command=command or f"swimlab run {scenario.source} --seed {seed}",
     )
     if out is not None:
         write_result(out / "result.json", result)
-        from swimlab.reports.plots import view_series
-
-        (out / "series.json").write_text(json.dumps(view_series(acc)) + "\n", encoding="utf-8")
+        (out / "series.json").write_text(json.dumps(to_json(acc.series())) + "\n", encoding="utf-8")
         if render:
             try:
                 from swimlab.reports.render import render_run

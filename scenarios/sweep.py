@@ -29,12 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swimlab.reports.schema import SWEEP_SCHEMA_VERSION, Sweep, SweepBase, SweepPoint, from_json, to_json
 from swimlab.reports.summary import summarize
 
 from .loader import apply_override, check_override, load_raw, parse_override, validate
 from .schema import ScenarioError
 
-SWEEP_SCHEMA_VERSION = 1
 DASK_PREFIX = "dask://"
 
 
@@ -195,20 +195,19 @@ def run_point(
         result = run_scenario(scenario, seed)
     except Exception as exc:
         raise PointFailed(f"{type(exc).__name__}: {exc}") from None
-    metrics = {k: v for k, v in result.metrics.items() if k != "wall_s"}
     return {
         "verdict": result.verdict,
         "checks": [c.as_dict() for c in result.checks],
         "summary": summarize(result.result),
-        "metrics": metrics,
-        "wall_s": result.metrics["wall_s"],
+        "metrics": to_json(result.metrics.portable()),
+        "wall_s": result.metrics.wall_s,
     }
 
 
 @dataclass
 class SweepOutcome:
     out_dir: Path
-    sweep: dict[str, Any]
+    sweep: Sweep
     ran: int
     reused: int
     failed: int
@@ -308,22 +307,22 @@ def run_sweep(
                 closer.close()
             elif not isinstance(executor, cf.Executor):
                 pool.shutdown()
-    sweep = {
-        "schema_version": SWEEP_SCHEMA_VERSION,
-        "scenario": plan.scenario,
-        "source": plan.source,
-        "description": plan.description,
-        "command": command or plan.command(out),
-        "overrides": list(plan.overrides),
-        "grid": plan.grid,
-        "variants": plan.variants,
-        "seeds": plan.seeds,
-        "x": plan.x,
-        "metrics": plan.metrics,
-        "base": plan.base,
-        "points": [_public(records[p.id]) for p in planned],
-    }
-    (out / "sweep.json").write_text(json.dumps(sweep, indent=1) + "\n", encoding="utf-8")
+    sweep = Sweep(
+        schema_version=SWEEP_SCHEMA_VERSION,
+        scenario=plan.scenario,
+        source=plan.source,
+        description=plan.description,
+        command=command or plan.command(out),
+        overrides=list(plan.overrides),
+        grid=plan.grid,
+        variants=plan.variants,
+        seeds=plan.seeds,
+        x=plan.x,
+        metrics=plan.metrics,
+        base=from_json(plan.base, SweepBase, "sweep base"),
+        points=[_public(records[p.id]) for p in planned],
+    )
+    (out / "sweep.json").write_text(json.dumps(to_json(sweep), indent=1) + "\n", encoding="utf-8")
     if render:
         try:
             from swimlab.reports.render import render_sweep
@@ -331,15 +330,16 @@ def run_sweep(
             render_sweep(out)
         except ImportError:  # matplotlib missing: sweep.json is still the result
             pass
-    failed = sum(1 for p in sweep["points"] if p["status"] != "ok")
+    failed = sum(1 for p in sweep.points if p.status != "ok")
     return SweepOutcome(out, sweep, ran=len(todo), reused=reused, failed=failed)
 
 
 _MACHINE_DEPENDENT = ("wall_s", "finished_at")
 
 
-def _public(record: Mapping[str, Any]) -> dict[str, Any]:
+def _public(record: Mapping[str, Any]) -> SweepPoint:
     """A point as sweep.json keeps it: without wall time or timestamps, so any executor on any
     machine writes the same bytes for the same plan."""
     keys = ("id", "params", "seed", "status", "error", "verdict", "checks", "summary", "metrics")
-    return {k: record.get(k) for k in keys if k not in _MACHINE_DEPENDENT}
+    point = {k: record.get(k) for k in keys if k not in _MACHINE_DEPENDENT}
+    return from_json(point, SweepPoint, f"sweep point {record.get('id')}")

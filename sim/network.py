@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from swimlab.protocol import trace_schema
 from swimlab.protocol.messages import Message, NodeId
 
 from .latency import LatencyModel
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from .host import Host
     from .kernel import Kernel
 
-Sink = Callable[[dict[str, Any]], None]
+Sink = trace_schema.TraceSink
 
 
 class Network:
@@ -101,17 +101,7 @@ class Network:
         self.sent_bytes += size
         src_name = src.name
         if self.trace_messages:
-            self.sink(
-                {
-                    "t": now,
-                    "kind": "send",
-                    "src": src_name,
-                    "dst": dst,
-                    "msg": type(message).__name__,
-                    "bytes": size,
-                    "reliable": reliable,
-                }
-            )
+            self.sink(trace_schema.send(now, src_name, dst, type(message).__name__, size, reliable))
         host = self.hosts.get(dst)
         if host is None:
             self._drop(now, src_name, dst, message, "unknown")
@@ -170,30 +160,15 @@ class Network:
             return
         self.delivered += 1
         if self.trace_messages:
-            self.sink(
-                {
-                    "t": self.kernel._now,
-                    "kind": "deliver",
-                    "src": src,
-                    "dst": host.name,
-                    "msg": type(message).__name__,
-                }
-            )
+            self.sink(trace_schema.deliver(self.kernel._now, src, host.name, type(message).__name__))
         host.receive(src, message, data)
 
-    def _drop(self, now: float, src: NodeId, dst: NodeId, message: Message, reason: str) -> None:
+    def _drop(
+        self, now: float, src: NodeId, dst: NodeId, message: Message, reason: trace_schema.DropReason
+    ) -> None:
         self.dropped[reason] += 1
         if self.trace_messages:
-            self.sink(
-                {
-                    "t": now,
-                    "kind": "drop",
-                    "src": src,
-                    "dst": dst,
-                    "msg": type(message).__name__,
-                    "reason": reason,
-                }
-            )
+            self.sink(trace_schema.drop(now, src, dst, type(message).__name__, reason))
 
 
 def _combine(*rates: float) -> float:

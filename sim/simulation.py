@@ -3,7 +3,7 @@
 `Simulation` is the runtime object the scenario runner drives: it boots nodes, applies fault
 operations at the instants the scenario names (`at`), and turns everything observable into
 trace records handed to `sink` (a callable taking one dict whose key order is the trace order;
-the record kinds are documented in `reports/trace.py`):
+the record kinds are defined in `swimlab.protocol.trace_schema`):
 
 - `state`: a membership notification a node emitted (node, event, member, incarnation, accuser);
 - `host`: ground truth about a process (up / down / left) and how it got there;
@@ -22,18 +22,9 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
-from swimlab.protocol.events import (
-    EventsDropped,
-    MemberAlive,
-    MemberFailed,
-    MemberJoined,
-    MemberLeft,
-    MemberRemoved,
-    MemberSuspected,
-    MemberUpdated,
-    Refuted,
-)
+from swimlab.protocol.events import Event
 from swimlab.protocol.messages import MemberState, NodeId, Update
 
 from .host import Host
@@ -44,18 +35,6 @@ from .rng import stream
 
 NodeFactory = Callable[[NodeId, Config, random.Random], Any]
 DriverFactory = Callable[..., Any]
-
-_EVENT_NAMES: dict[type, str] = {
-    MemberJoined: "joined",
-    MemberSuspected: "suspect",
-    MemberAlive: "alive",
-    MemberUpdated: "updated",
-    MemberFailed: "dead",
-    MemberLeft: "left",
-    MemberRemoved: "removed",
-    Refuted: "refuted",
-    EventsDropped: "events_dropped",
-}
 
 LEAVE_LINGER_S = 2.0
 """A leaving process stays up this long so its leave message spreads (memberlist waits too)."""
@@ -121,61 +100,27 @@ class Simulation:
             on_progress(t)
 
     # Records ------------------------------------------------------------------------------------
-    def _record(self, kind: str, **fields: Any) -> None:
-        self.sink({"t": self.kernel._now, "kind": kind, **fields})
+    def _host_record(self, name: NodeId, status: trace_schema.HostStatus, how: trace_schema.HostHow) -> None:
+        self.sink(trace_schema.host(self.kernel._now, name, status, how))
 
-    def _event_sink(self, name: NodeId) -> Callable[[Any], None]:
+    def _event_sink(self, name: NodeId) -> Callable[[Event], None]:
         sink = self.sink
         kernel = self.kernel
+        notification = trace_schema.notification
 
-        def on_event(event: Any) -> None:
+        def on_event(event: Event) -> None:
             self.state_records += 1
-            kind = type(event)
-            if kind is Refuted:
-                sink(
-                    {
-                        "t": kernel._now,
-                        "kind": "state",
-                        "node": name,
-                        "event": "refuted",
-                        "member": name,
-                        "incarnation": event.incarnation,
-                        "accuser": event.accuser,
-                        "accusation": event.accusation,
-                    }
-                )
-            elif kind is EventsDropped:
-                sink(
-                    {
-                        "t": kernel._now,
-                        "kind": "state",
-                        "node": name,
-                        "event": "events_dropped",
-                        "count": event.count,
-                    }
-                )
-            else:
-                sink(
-                    {
-                        "t": kernel._now,
-                        "kind": "state",
-                        "node": name,
-                        "event": _EVENT_NAMES[kind],
-                        "member": event.member,
-                        "incarnation": event.incarnation,
-                        "accuser": getattr(event, "accuser", None),
-                    }
-                )
+            sink(notification(kernel._now, name, event))
 
         return on_event
 
     def fault(self, op: str, **detail: Any) -> None:
         """Record a fault operation as the scenario named it (the runner calls this)."""
-        self._record("fault", op=op, **detail)
+        self.sink(trace_schema.fault(self.kernel._now, op, **detail))
 
-    def impair(self, names: Iterable[NodeId], cause: str, on: bool) -> None:
+    def impair(self, names: Iterable[NodeId], cause: trace_schema.ImpairCause, on: bool) -> None:
         for name in names:
-            self._record("impair", node=name, cause=cause, on=on)
+            self.sink(trace_schema.impair(self.kernel._now, name, cause, on))
 
     # Process life -------------------------------------------------------------------------------
     def add_host(
@@ -212,14 +157,14 @@ class Simulation:
         for name in names:
             self.boot(name, how="formed", known=records)
 
-    def boot(self, name: NodeId, how: str = "boot", known: tuple[Update, ...] = ()) -> None:
+    def boot(self, name: NodeId, how: trace_schema.HostHow = "boot", known: tuple[Update, ...] = ()) -> None:
         """Start a fresh Node on host `name` and join it through the seeds (other than itself)."""
         host = self.hosts[name]
         host.lives += 1
         host.node = self.node_factory(name, self.config, stream(self.seed, "node", name, host.lives))
         host.driver = self.driver_factory(host.node, host, host.clock, self._event_sink(name))
         host.up = True
-        self._record("host", node=name, status="up", how=how)
+        self._host_record(name, "up", how)
         host.driver.start(known)
         seeds = tuple(s for s in self.join_seeds if s != name)
         if seeds and not known:
@@ -230,26 +175,26 @@ class Simulation:
         if not host.up:
             return
         host.crash()
-        self._record("host", node=name, status="down", how="crash")
+        self._host_record(name, "down", "crash")
 
     def restart(self, name: NodeId, wiped: bool) -> None:
         """Bring a crashed host back: a new Node (wiped) or the old one resumed (kept)."""
         host = self.hosts[name]
         if host.up:
             host.crash()
-            self._record("host", node=name, status="down", how="crash")
+            self._host_record(name, "down", "crash")
         if wiped or host.node is None:
             self.boot(name, how="restart-wiped")
             return
         host.up = True
-        self._record("host", node=name, status="up", how="restart-kept")
+        self._host_record(name, "up", "restart-kept")
         host.driver.resume()
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]
         if not host.up:
             return
-        self._record("host", node=name, status="left", how="leave")
+        self._host_record(name, "left", "leave")
         host.driver.leave()
         self.at(self.kernel._now + LEAVE_LINGER_S, self._exit, name, host.epoch)
 

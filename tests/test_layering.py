@@ -19,7 +19,7 @@ ALLOWED_THIRD_PARTY = {
     "protocol": {"msgpack"},
     "sim": {"simpy", "numpy", "networkx", "hypothesis"},
     "live": {"aioquic", "cryptography"},
-    "reports": {"numpy", "matplotlib"},
+    "reports": {"numpy", "matplotlib", "msgspec"},
     "scenarios": {"tqdm"},
 }
 MAY_IMPORT = {

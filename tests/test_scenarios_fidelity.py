@@ -38,7 +38,7 @@ def test_same_seed_same_trace_bytes_other_seed_differs(tmp_path: Path) -> None:
     assert trace_a == (tmp_path / "b" / "trace.jsonl").read_bytes()
     assert trace_a != (tmp_path / "c" / "trace.jsonl").read_bytes()
     assert b'"kind":"send"' in trace_a
-    assert a.metrics["detection"] == b.metrics["detection"]
+    assert a.metrics.detection == b.metrics.detection
     assert (tmp_path / "a" / "result.json").exists() and (tmp_path / "a" / "view_sizes.png").exists()
     del c
 
@@ -54,12 +54,13 @@ def test_crash_one_matches_swim_and_memberlist() -> None:
     suspect, suspicion, spread = [], [], []
     for seed in range(1, SEEDS + 1):
         result = run_scenario(scenario, seed)
-        (d,) = result.metrics["detection"]
-        assert d["dead_everywhere_s"] is not None, d
-        suspect.append(d["first_suspect_s"])
-        suspicion.append(d["first_dead_s"] - d["first_suspect_s"])
-        spread.append(d["dead_everywhere_s"] - d["first_dead_s"])
-        assert result.metrics["false_positives"]["dead"] == 0
+        (d,) = result.metrics.detection
+        assert d.first_suspect_s is not None and d.first_dead_s is not None, d
+        assert d.dead_everywhere_s is not None, d
+        suspect.append(d.first_suspect_s)
+        suspicion.append(d.first_dead_s - d.first_suspect_s)
+        spread.append(d.dead_everywhere_s - d.first_dead_s)
+        assert result.metrics.false_positives.dead == 0
     swim = period * math.e / (math.e - 1)
     # SWIM counts whole periods until the first one in which someone probes the dead member
     # (e/(e-1)); the crash falls mid-period on average (-1/2), and the suspicion is raised when
@@ -82,12 +83,12 @@ def test_crash_one_matches_swim_and_memberlist() -> None:
 def test_steady_state_has_no_false_positives() -> None:
     result = run_scenario(load_scenario("steady_state", ["cluster.nodes=40", "duration_s=60"]), 1)
     assert result.verdict == "valid", result.checks
-    assert result.metrics["false_positives"]["suspect"] == 0
+    assert result.metrics.false_positives.suspect == 0
 
 
 def test_mass_restart_no_node_stays_dead() -> None:
     result = run_scenario(load_scenario("mass_restart", ["cluster.nodes=40", "duration_s=90"]), 1)
-    assert result.metrics["stays_dead"] == []
+    assert result.metrics.stays_dead == []
     assert result.verdict == "valid", result.checks
 
 
@@ -100,5 +101,5 @@ def test_partition_heal_remerges_within_bound(seed: int) -> None:
     )
     result = run_scenario(scenario, seed)
     assert result.verdict == "valid", result.checks
-    (heal,) = result.metrics["heal"]
+    (heal,) = result.metrics.heal
     assert heal is not None and heal <= 40

@@ -1,20 +1,34 @@
-"""Property-testing race fixes: run unmodified asyncio code one task step at a time.
+"""Property-testing race fixes: run unmodified asyncio or threading code one step at a time.
 
-A strategy chooses which ready task runs next; `explore` searches schedules for an invariant
-violation, a task exception or a deadlock, shrinks what it finds and prints a replay string.
-See docs/races.md for a walk-through.
+A strategy chooses which ready task (or thread) runs next; `explore` searches schedules for an
+invariant violation, a task exception or a deadlock, shrinks what it finds and prints a replay
+string; `race_test` does the same inside a pytest suite. See docs/races.md for the guide and
+the full API.
 """
 
+from . import thread_runtime, threads
 from .explore import ExploreResult, explore, replay, shrink_run
 from .loop import BlockedTask, ChoicePoint, ControlledLoop, current_step, yield_point
-from .model import Failure, Model, RunResult, run_model
+from .model import (
+    FAILURE_KINDS,
+    Failure,
+    Model,
+    ModelError,
+    OptimizedModeError,
+    RunResult,
+    always,
+    run_model,
+    watch,
+)
+from .points import point
 from .primitives import Event, Lock, Queue
 from .strategies import DFS, PCT, RandomWalk, Replay, Strategy, decode, encode, make_strategy
-
-point = yield_point  # `await point("read idle")` reads well inside models
+from .testing import RaceFound, check_model, race_test
+from .trace import TraceEntry
 
 __all__ = [
     "DFS",
+    "FAILURE_KINDS",
     "PCT",
     "BlockedTask",
     "ChoicePoint",
@@ -24,19 +38,29 @@ __all__ = [
     "Failure",
     "Lock",
     "Model",
+    "ModelError",
+    "OptimizedModeError",
     "Queue",
+    "RaceFound",
     "RandomWalk",
     "Replay",
     "RunResult",
     "Strategy",
+    "TraceEntry",
+    "always",
+    "check_model",
     "current_step",
     "decode",
     "encode",
     "explore",
     "make_strategy",
     "point",
+    "race_test",
     "replay",
     "run_model",
     "shrink_run",
+    "thread_runtime",
+    "threads",
+    "watch",
     "yield_point",
 ]

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from .explore import ExploreResult
 from .loop import ChoicePoint
 from .model import Model, RunResult, run_model
-from .strategies import Strategy
+from .strategies import Replay, Strategy
 
 
 class DrawnSchedule(Strategy):
@@ -56,8 +56,9 @@ def schedule_runs(model: Model[Any]) -> st.SearchStrategy[RunResult]:
 
 def check_schedule(model: Model[Any], data: st.DataObject) -> RunResult:
     """Run `model` under a schedule drawn from `data`; raise AssertionError if it fails."""
-    result = run_model(model, DrawnSchedule(data.draw))
+    result = run_model(model, DrawnSchedule(data.draw), detailed=False)
     if not result.ok:
+        result = run_model(model, Replay(result.choices))  # again, with the readable trace
         note(result.report())
         raise AssertionError(f"{result.failure} — replay with {result.replay!r}")
     return result
@@ -90,7 +91,7 @@ def hypothesis_search(model: Model[Any], max_examples: int = 500, seed_: int = 0
     def search(data: st.DataObject) -> None:
         nonlocal calls, first, first_at, last_failing
         calls += 1
-        result = run_model(model, DrawnSchedule(data.draw))
+        result = run_model(model, DrawnSchedule(data.draw), detailed=False)
         if not result.ok:
             if first is None:
                 first, first_at = result, calls
@@ -103,15 +104,17 @@ def hypothesis_search(model: Model[Any], max_examples: int = 500, seed_: int = 0
     elapsed = time.perf_counter() - started
     if first is None or last_failing is None:
         return ExploreResult(model.name, "hypothesis", calls, False, None, None, None, None, None, elapsed)
+    shown = run_model(model, Replay(last_failing.choices))  # with the readable trace
     return ExploreResult(
         model=model.name,
         strategy="hypothesis",
         schedules=first_at or calls,
         exhausted=False,
         first_failure_at=first_at,
-        failure=last_failing.failure,
+        failure=shown.failure,
         found_length=first.length,
         shrunk_length=last_failing.length,
         replay=last_failing.replay,
         elapsed_s=elapsed,
+        run=shown,
     )

@@ -22,8 +22,8 @@ Rules, in the order the loop applies them at every step:
 
 Everything is ordered by creation counters kept here, never by `id()` or hashing, so the same
 choices reproduce the same run. Tasks are pure-Python `asyncio.Task` objects (`_PyTask`) so a
-ready handle can be traced back to its task. Relies on CPython's `BaseEventLoop` internals
-(`_ready`, `_scheduled`), which have been stable since 3.7; tested on 3.11.
+ready handle can be traced back to its task. The CPython internals this needs (the ready queue
+and timer heap of `BaseEventLoop`, a handle's callback) are reached only through `_cpython.py`.
 """
 
 from __future__ import annotations
@@ -31,21 +31,20 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
-import os
 import threading
 import types
 from asyncio import base_events, events
-from asyncio import tasks as _asyncio_tasks
 from collections import deque
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-_PyTask: type[asyncio.Task[Any]] = _asyncio_tasks._PyTask  # type: ignore[attr-defined]
+from . import _cpython
+from .primitives import describe_primitive
+from .trace import START, TraceEntry, frame_location, innermost_user_frame, raise_location
 
-_ASYNCIO_DIR = os.path.dirname(asyncio.__file__)
-_HERE_DIR = os.path.dirname(__file__)
+_PyTask = _cpython.PyTask
 
 
 class StepLimitExceeded(RuntimeError):
@@ -76,14 +75,6 @@ class Chooser(Protocol):
     def choose(self, point: ChoicePoint) -> int: ...
 
 
-@dataclass(frozen=True)
-class TraceEntry:
-    step: int
-    task: str
-    label: str | None  # the label of the yield point the step started from
-    time: float
-
-
 class _SeqTimerHandle(events.TimerHandle):
     """A timer that remembers its creation order and creator, for stable same-instant ordering."""
 
@@ -94,20 +85,22 @@ class _SeqTimerHandle(events.TimerHandle):
 
     def __lt__(self, other: object) -> bool:
         if isinstance(other, _SeqTimerHandle):
-            return (self._when, self.seq) < (other._when, other.seq)
+            return (self.when(), self.seq) < (other.when(), other.seq)
         return NotImplemented
 
 
 class ControlledLoop(base_events.BaseEventLoop):
     """An asyncio event loop that runs one task step per `step()` and asks `chooser` which."""
 
-    def __init__(self, chooser: Chooser, *, plumbing_limit: int = 100_000) -> None:
+    def __init__(self, chooser: Chooser, *, plumbing_limit: int = 100_000, detailed: bool = True) -> None:
         super().__init__()
         self._chooser = chooser
+        self.detailed = detailed  # False: trace names tasks only (no locations); searches are faster
         self._now = 0.0
         self._task_seq = itertools.count()
         self._timer_seq = itertools.count()
         self._order: dict[asyncio.Task[Any], int] = {}
+        self._where: dict[asyncio.Task[Any], str] = {}  # where each started task is suspended
         self.tasks: list[asyncio.Task[Any]] = []
         self.labels: dict[asyncio.Task[Any], str | None] = {}
         self.choices: list[int] = []
@@ -115,6 +108,7 @@ class ControlledLoop(base_events.BaseEventLoop):
         self.steps = 0
         self.last_task: asyncio.Task[Any] | None = None
         self.errors: list[dict[str, Any]] = []
+        self.names: dict[int, str] = {}  # id -> path in the model state, for unnamed primitives
         self._plumbing_runs = 0
         self._plumbing_limit = plumbing_limit
         self.set_exception_handler(lambda _loop, ctx: self.errors.append(ctx))
@@ -137,7 +131,7 @@ class ControlledLoop(base_events.BaseEventLoop):
         name: str | None = None,
         context: Any = None,
     ) -> asyncio.Task[Any]:
-        self._check_closed()
+        _cpython.check_closed(self)
         seq = next(self._task_seq)
         if name is None:
             # asyncio's default "Task-N" uses a process-wide counter: not stable across runs.
@@ -150,44 +144,45 @@ class ControlledLoop(base_events.BaseEventLoop):
     def call_at(  # type: ignore[override]
         self, when: float, callback: Callable[..., object], *args: Any, context: Any = None
     ) -> events.TimerHandle:
-        self._check_closed()
+        _cpython.check_closed(self)
         timer = _SeqTimerHandle(when, callback, args, self, context)
         timer.seq = next(self._timer_seq)
         current = asyncio.current_task(self) if self.is_running() else None
         timer.creator = current.get_name() if current is not None else "loop"
-        heapq.heappush(self._scheduled, timer)
-        timer._scheduled = True
+        heapq.heappush(_cpython.timer_heap(self), timer)
+        _cpython.mark_timer_scheduled(timer, True)
         return timer
 
     @contextmanager
     def running(self) -> Iterator[None]:
         """Make this the running loop of the current thread (what `run_forever` would do)."""
-        previous = events._get_running_loop()
-        self._thread_id = threading.get_ident()
-        events._set_running_loop(self)
+        previous = _cpython.get_running_loop_or_none()
+        _cpython.set_owner_thread(self, threading.get_ident())
+        _cpython.set_running_loop(self)
         try:
             yield
         finally:
-            events._set_running_loop(previous)
-            self._thread_id = None
+            _cpython.set_running_loop(previous)
+            _cpython.set_owner_thread(self, None)
 
     # --- scheduling -----------------------------------------------------------------------
 
-    def task_of(self, handle: asyncio.Handle) -> asyncio.Task[Any] | None:
-        owner = getattr(handle._callback, "__self__", None)  # type: ignore[attr-defined]
+    def task_of(self, handle: events.Handle) -> asyncio.Task[Any] | None:
+        owner = getattr(_cpython.handle_callback(handle), "__self__", None)
         if isinstance(owner, _PyTask) and owner in self._order:
             return owner
         return None
 
     def step(self) -> bool:
         """Run one task step. Returns False when nothing can ever run again (idle)."""
+        ready_queue = _cpython.ready_queue(self)
         while True:
             self._run_plumbing()
-            if self._ready:
+            if ready_queue:
                 break
             if not self._advance_time():
                 return False
-        ready = [(self._order[t], i, h, t) for i, h in enumerate(self._ready) if (t := self.task_of(h))]
+        ready = [(self._order[t], i, h, t) for i, h in enumerate(ready_queue) if (t := self.task_of(h))]
         ready.sort(key=lambda r: (r[0], r[1]))
         natural = next((r for r in ready if r[3] is self.last_task), ready[0])
         canonical = [natural] + [r for r in ready if r is not natural]
@@ -204,26 +199,41 @@ class ControlledLoop(base_events.BaseEventLoop):
                 raise ValueError(f"strategy chose {chosen} among {len(canonical)} options")
             self.choices.append(chosen)
         _, _, handle, task = canonical[chosen]
-        self._ready = deque(h for h in self._ready if h is not handle)
-        self.trace.append(TraceEntry(self.steps, task.get_name(), self.labels.get(task), self._now))
+        _cpython.set_ready_queue(self, deque(h for h in ready_queue if h is not handle))
+        label, now = self.labels.get(task), self._now
         self.labels[task] = None
         self.last_task = task
         self.steps += 1
+        if not self.detailed:
+            handle._run()
+            self.trace.append(TraceEntry(self.steps, task.get_name(), label, now))
+            return True
+        resumed_at = self._where.get(task, START)
         handle._run()
+        next_at = self._where[task] = _suspended_at(task)
+        next_label = None
+        if not task.done():
+            next_label = self.labels.get(task)
+            if next_label is None and (waited := _waited_primitive(_coroutine_frames(task))) is not None:
+                next_label = f"waits on {describe_primitive(waited, self.names.get(id(waited)))}"
+        self.trace.append(
+            TraceEntry(self.steps, task.get_name(), label, now, resumed_at, next_at, next_label)
+        )
         return True
 
     def _run_plumbing(self) -> None:
+        ready_queue = _cpython.ready_queue(self)
         while True:
             self._fire_due_timers()
             index = next(
-                (i for i, h in enumerate(self._ready) if h._cancelled or self.task_of(h) is None),
+                (i for i, h in enumerate(ready_queue) if h.cancelled() or self.task_of(h) is None),
                 None,
             )
             if index is None:
                 return
-            handle = self._ready[index]
-            del self._ready[index]
-            if handle._cancelled:
+            handle = ready_queue[index]
+            del ready_queue[index]
+            if handle.cancelled():
                 continue
             self._plumbing_runs += 1
             if self._plumbing_runs > self._plumbing_limit:
@@ -231,15 +241,19 @@ class ControlledLoop(base_events.BaseEventLoop):
             handle._run()
 
     def _fire_due_timers(self) -> None:
+        heap = _cpython.timer_heap(self)
         due: list[_SeqTimerHandle] = []
-        while self._scheduled and (self._scheduled[0]._cancelled or self._scheduled[0]._when <= self._now):
-            timer = heapq.heappop(self._scheduled)
-            timer._scheduled = False
-            if not timer._cancelled:
-                due.append(timer)  # type: ignore[arg-type]
-        if len(due) > 1 and any(not _is_asyncio_callback(t._callback) for t in due):
+        while heap and (heap[0].cancelled() or heap[0].when() <= self._now):
+            timer = heapq.heappop(heap)
+            _cpython.mark_timer_scheduled(timer, False)
+            if timer.cancelled():
+                continue
+            if not isinstance(timer, _SeqTimerHandle):
+                raise TypeError(f"timer {timer!r} was not created by ControlledLoop.call_at")
+            due.append(timer)
+        if len(due) > 1 and any(not _is_asyncio_callback(_cpython.handle_callback(t)) for t in due):
             due = self._order_timers(due)
-        self._ready.extend(due)
+        _cpython.ready_queue(self).extend(due)
 
     def _order_timers(self, due: list[_SeqTimerHandle]) -> list[_SeqTimerHandle]:
         remaining = sorted(due, key=lambda t: t.seq)
@@ -258,20 +272,34 @@ class ControlledLoop(base_events.BaseEventLoop):
         return ordered + remaining
 
     def _advance_time(self) -> bool:
-        while self._scheduled and self._scheduled[0]._cancelled:
-            heapq.heappop(self._scheduled)._scheduled = False
-        if not self._scheduled:
+        heap = _cpython.timer_heap(self)
+        while heap and heap[0].cancelled():
+            _cpython.mark_timer_scheduled(heapq.heappop(heap), False)
+        if not heap:
             return False
-        self._now = max(self._now, self._scheduled[0]._when)
+        self._now = max(self._now, heap[0].when())
         return True
 
     def describe_blocked(self) -> list[BlockedTask]:
-        return [describe_wait(t) for t in self.tasks if not t.done()]
+        return [describe_wait(t, self.names) for t in self.tasks if not t.done()]
 
 
 def _is_asyncio_callback(callback: Callable[..., object]) -> bool:
     module = getattr(callback, "__module__", None) or ""
     return module.startswith("asyncio") or module == "_asyncio"
+
+
+def _suspended_at(task: asyncio.Task[Any]) -> str:
+    """Where a task that just ran a step stopped: its next yield, or how it ended."""
+    if not task.done():
+        return frame_location(innermost_user_frame(_coroutine_frames(task)))
+    if task.cancelled():
+        return "cancelled"
+    error = task.exception()
+    if error is None:
+        return "finished"
+    at = raise_location(error)
+    return f"raised {type(error).__name__}" + (f" at {at}" if at else "")
 
 
 # --- yield points ---------------------------------------------------------------------------
@@ -301,7 +329,7 @@ def current_step() -> int:
 
 @dataclass(frozen=True)
 class BlockedTask:
-    """An unfinished task of a stuck run and what it waits on."""
+    """An unfinished task (or thread) of a stuck run and what it waits on."""
 
     task: str
     waits_on: str  # e.g. "Lock 'seen_count' held by 'writer'"
@@ -323,24 +351,23 @@ def _coroutine_frames(task: asyncio.Task[Any]) -> list[types.FrameType]:
     return frames
 
 
-def _describe_object(obj: object) -> str:
-    from .primitives import describe_primitive  # late: primitives imports this module
-
-    return describe_primitive(obj)
+_PRIMITIVES = (asyncio.Lock, asyncio.Event, asyncio.Condition, asyncio.Semaphore, asyncio.Queue)
 
 
-def describe_wait(task: asyncio.Task[Any]) -> BlockedTask:
-    frames = _coroutine_frames(task)
-    waits_on = None
+def _waited_primitive(frames: list[types.FrameType]) -> object | None:
+    """The asyncio primitive whose method the task is suspended in, if any."""
     for frame in reversed(frames):
         owner = frame.f_locals.get("self")
-        if isinstance(
-            owner,
-            asyncio.Lock | asyncio.Event | asyncio.Condition | asyncio.Semaphore | asyncio.Queue,
-        ):
-            waits_on = _describe_object(owner)
-            break
-    waiter = getattr(task, "_fut_waiter", None)
+        if isinstance(owner, _PRIMITIVES):
+            return owner
+    return None
+
+
+def describe_wait(task: asyncio.Task[Any], names: dict[int, str] | None = None) -> BlockedTask:
+    frames = _coroutine_frames(task)
+    primitive = _waited_primitive(frames)
+    waits_on = None if primitive is None else describe_primitive(primitive, (names or {}).get(id(primitive)))
+    waiter = _cpython.task_waiter(task)
     if waits_on is None:
         if isinstance(waiter, asyncio.Task | _PyTask):
             waits_on = f"task {waiter.get_name()!r}"
@@ -348,10 +375,5 @@ def describe_wait(task: asyncio.Task[Any]) -> BlockedTask:
             waits_on = f"a future nothing will complete: {waiter!r}"
         else:
             waits_on = "nothing (ready but never scheduled)"
-    location = "?"
-    for frame in reversed(frames):
-        filename = frame.f_code.co_filename
-        if not filename.startswith(_ASYNCIO_DIR) and os.path.dirname(filename) != _HERE_DIR:
-            location = f"{os.path.basename(filename)}:{frame.f_lineno} in {frame.f_code.co_name}"
-            break
+    location = frame_location(innermost_user_frame(frames), with_function=True)
     return BlockedTask(task.get_name(), waits_on, location)

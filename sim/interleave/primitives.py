@@ -57,18 +57,22 @@ class Queue(asyncio.Queue[T], Generic[T]):
         return f"<Queue {self.name!r} size={self.qsize()}>"
 
 
-def describe_primitive(obj: Any) -> str:
-    """One phrase for a deadlock report."""
+def describe_primitive(obj: Any, path: str | None = None) -> str:
+    """One phrase for a deadlock report or a trace. `path`: where the model state holds `obj`
+    ("locks['alice']"), used when the primitive has no name of its own."""
     name = getattr(obj, "name", None)
     kind = type(obj).__name__
+    called = f"{name!r}" if name else path
     if isinstance(obj, asyncio.Lock):
-        if name is None:
+        if called is None:
             return f"an unnamed asyncio.Lock ({'locked' if obj.locked() else 'free'})"
         holder = getattr(obj, "holder", None)
-        return f"Lock {name!r} held by {holder!r}" if holder else f"Lock {name!r} (free)"
+        if holder:
+            return f"Lock {called} held by {holder!r}"
+        return f"Lock {called} ({'locked' if obj.locked() else 'free'})"
     if isinstance(obj, asyncio.Queue):
-        what = f"Queue {name!r}" if name else "an unnamed asyncio.Queue"
+        what = f"Queue {called}" if called else "an unnamed asyncio.Queue"
         return f"{what} (size {obj.qsize()}, nothing will put or get)"
     if isinstance(obj, asyncio.Event):
-        return f"Event {name!r} that nothing will set" if name else "an unnamed asyncio.Event"
-    return f"{kind} {name!r}" if name else f"an unnamed asyncio.{kind}"
+        return f"Event {called} that nothing will set" if called else "an unnamed asyncio.Event"
+    return f"{kind} {called}" if called else f"an unnamed asyncio.{kind}"

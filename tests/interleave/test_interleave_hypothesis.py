@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from swimlab.sim.interleave import explore, replay
 from swimlab.sim.interleave.hypothesis_glue import check_schedule, hypothesis_search, schedule_runs
-from swimlab.sim.interleave.models import conn_health, pool_eviction, select_updates
+from swimlab.sim.interleave.models import conn_health, pool_eviction, select_updates, select_updates_threads
 
 
 @given(st.data())
@@ -22,7 +22,9 @@ def test_fixed_conn_health_holds_for_drawn_schedules(run) -> None:  # type: igno
 
 
 @pytest.mark.parametrize(
-    "model", [pool_eviction.BUGGY, conn_health.BUGGY, select_updates.BUGGY], ids=lambda m: m.name
+    "model",
+    [pool_eviction.BUGGY, conn_health.BUGGY, select_updates.BUGGY, select_updates_threads.BUGGY],
+    ids=lambda m: m.name,
 )
 def test_hypothesis_finds_and_shrinks_and_the_replay_reproduces(model) -> None:  # type: ignore[no-untyped-def]
     result = hypothesis_search(model, max_examples=300, seed_=1)

@@ -145,7 +145,7 @@ def test_plain_asyncio_lock_and_awaited_task_are_described() -> None:
     failure = run_model(model, Replay([])).failure
     assert failure is not None and failure.kind == "deadlock"
     text = str(failure)
-    assert "stuck waits on an unnamed asyncio.Queue" in text
+    assert "stuck waits on Queue state['q'] (size 0, nothing will put or get)" in text
     assert "spawner waits on task 'stuck'" in text
 
 
@@ -189,3 +189,23 @@ def test_replay_strings_round_trip(choices: list[int]) -> None:
 def test_bad_replay_string_is_refused() -> None:
     with pytest.raises(ValueError, match="N or N\\*COUNT"):
         decode("1.x.2")
+
+
+def test_setup_runs_with_the_controlled_loop_running() -> None:
+    async def waiter(s: dict) -> None:  # type: ignore[type-arg]
+        s["got"] = await s["future"]
+
+    async def resolver(s: dict) -> None:  # type: ignore[type-arg]
+        s["future"].set_result(s["loop"].time())
+
+    def setup() -> dict:  # type: ignore[type-arg]
+        loop = asyncio.get_running_loop()  # the controlled loop, as when the tasks run
+        return {"loop": loop, "future": loop.create_future()}
+
+    states: list[dict] = []  # type: ignore[type-arg]
+    model = Model(
+        "setup-loop",
+        lambda: states.append(setup()) or states[-1],
+        lambda s: {"w": waiter(s), "r": resolver(s)},
+    )
+    assert run_model(model, Replay([])).ok and states[0]["got"] == 0.0

@@ -1,4 +1,5 @@
-"""The seed's worked examples: the explorer finds every buggy form and no fixed form fails.
+"""The seed's worked examples (and their thread ports): the explorer finds every buggy form and
+no fixed form fails.
 
 Budgets are stated here and are the claim: with these seeds, each strategy finds each bug
 within BUG_BUDGET schedules (the medians are far lower, see docs/races.md), and each fixed form
@@ -71,6 +72,8 @@ REGRESSIONS = {
     ("partition-detector", "buggy"): ("0.0.1.0.1", "a reader waited"),
     ("partition-detector", "naive"): ("0.0.1", "stale status published"),
     ("conn-health", "buggy"): ("0.1.0.1", "dropped with 1 operation(s) in flight"),
+    ("pool-eviction-threads", "buggy"): ("2.0.1.0.2", "closed while in use by user:user1"),
+    ("select-updates-threads", "buggy"): ("0.0.1", "selector waits on Lock seen_lock held by 'writer'"),
 }
 
 

@@ -1,5 +1,7 @@
 """Worked examples from the seed report, each in a buggy and a fixed form with its invariant.
 
+The `-threads` examples are ports to `threading` (run by the controlled thread scheduler).
+
 `EXAMPLES` maps an example name to its variants; variants whose `expect_bug` is true must be
 caught by the explorer, the others must survive it. The real `swimlab.live.pool.ConnectionPool` runs
 under the same explorer in `tests/interleave/live_pool_model.py`: `sim` never imports `live`.
@@ -16,7 +18,9 @@ from . import (
     gossip_clone,
     partition_detector,
     pool_eviction,
+    pool_eviction_threads,
     select_updates,
+    select_updates_threads,
 )
 
 EXAMPLES: dict[str, dict[str, Model[Any]]] = {
@@ -30,4 +34,6 @@ EXAMPLES: dict[str, dict[str, Model[Any]]] = {
         "fixed": partition_detector.FIXED,
     },
     "conn-health": {"buggy": conn_health.BUGGY, "fixed": conn_health.FIXED},
+    "pool-eviction-threads": {"buggy": pool_eviction_threads.BUGGY, "fixed": pool_eviction_threads.FIXED},
+    "select-updates-threads": {"buggy": select_updates_threads.BUGGY, "fixed": select_updates_threads.FIXED},
 }

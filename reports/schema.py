@@ -1,0 +1,300 @@
+"""What a run folder's `result.json` and `series.json` and a sweep's `sweep.json` hold: one typed
+definition, versioned, for the code that writes them and every reader.
+
+The files are written from these structs (`to_json`, field order = key order, so equal results
+give equal bytes) and read back through them (`read_result`, `read_series`, `read_sweep`): a
+missing, misspelt or mistyped field is an error naming its path, and a file of another schema
+version is refused with a message that says which version it is and which this swimlab reads.
+Readers use attributes (`result.metrics.false_positives.dead`), never string keys.
+
+Each part of `Metrics` is filled by one observer of `swimlab.reports.metrics` (named beside
+it); a new metric is a field here plus the code in its observer that measures it.
+
+Bump `RESULT_SCHEMA_VERSION` (or `SWEEP_SCHEMA_VERSION`) when a field is renamed, removed or
+changes meaning; a sweep embeds run metrics, so a result schema bump is a sweep schema bump too.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+RESULT_SCHEMA_VERSION = 1
+SWEEP_SCHEMA_VERSION = 1
+
+Verdict = Literal["valid", "invalid", "unknown"]
+VerdictKind = Literal["suspect", "dead"]
+
+
+class SchemaError(ValueError):
+    """A result file this version of swimlab cannot read: another schema version, or a field
+    missing, unknown or of the wrong type (the message names the file and the field)."""
+
+
+class _Part(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A piece of a result file: immutable, and strict about unknown keys when read (mypy
+    wants `frozen=True` repeated on each subclass)."""
+
+
+# Detection (observer: metrics/detection.py) ---------------------------------------------------
+class CrashDetection(_Part, frozen=True):
+    """One crash, times in seconds after it (None: never happened before the run ended)."""
+
+    node: str
+    crash_s: float  # when, in simulated time
+    first_suspect_s: float | None
+    first_dead_s: float | None
+    dead_everywhere_s: float | None  # no up observer holds it alive any more
+    restarted_s: float | None
+
+
+class Dissemination(_Part, frozen=True):
+    """When each live observer learned of one crash, relative to the first suspicion / first
+    dead verdict anywhere (SWIM's and Serf's dissemination curve)."""
+
+    node: str
+    observers: int  # up nodes other than the crashed one, at the crash
+    suspect_informed_s: list[float]
+    suspect_t50_s: float | None  # half the observers suspect it, s after the first suspicion
+    suspect_t99_s: float | None
+    dead_informed_s: list[float]
+    dead_t50_s: float | None
+    dead_t99_s: float | None
+
+
+# False positives (observer: metrics/false_positives.py) ---------------------------------------
+class VerdictCounts(_Part, frozen=True):
+    suspect: int
+    dead: int
+
+
+class VerdictRates(_Part, frozen=True):
+    """Per node-hour of up-time; None when no node was up."""
+
+    suspect: float | None
+    dead: float | None
+
+
+class HealthyAccusers(_Part, frozen=True):
+    suspect: int
+    dead: int
+    per_node_hour: VerdictRates
+
+
+class FalseVerdict(_Part, frozen=True):
+    t: float
+    observer: str  # who holds the verdict
+    member: str  # about whom
+    event: VerdictKind
+    accuser: str | None  # who raised it
+
+
+class FalsePositives(_Part, frozen=True):
+    """Suspect/dead verdicts about a member that was up, unimpaired and clear of faults for
+    `grace_s` (the rule is stated in metrics/false_positives.py)."""
+
+    suspect: int  # heard: counted once per observer holding the verdict
+    dead: int
+    per_node_hour: VerdictRates  # of the heard counts
+    originated: VerdictCounts  # raised: the observer is the accuser
+    healthy_accusers: HealthyAccusers  # raised by an up, unimpaired, clear accuser
+    healthy_observers: VerdictCounts  # heard by a healthy observer
+    grace_s: float
+    examples: list[FalseVerdict]  # the first 20
+
+
+# Load (observer: metrics/load.py) -------------------------------------------------------------
+class Spread(_Part, frozen=True):
+    """Over nodes: the mean, 99th percentile and maximum."""
+
+    mean: float
+    p99: float
+    max: float
+
+
+class PerNodeLoad(_Part, frozen=True):
+    """Each node's send rate over its own up-time (Rapid's Table 2); None without counters."""
+
+    messages_per_s: Spread | None
+    bytes_per_s: Spread | None
+
+
+class Load(_Part, frozen=True):
+    messages_per_node_per_s: float  # cluster-wide: messages sent / node-seconds up
+    bytes_per_node_per_s: float
+    messages_dropped: dict[str, int]  # reason -> count
+    per_node: PerNodeLoad
+
+
+# Views (observer: metrics/views.py) -----------------------------------------------------------
+class ViewCounts(_Part, frozen=True):
+    """How many distinct membership views the up nodes held at each sample (1: all agree)."""
+
+    t: list[float]
+    distinct: list[int]
+
+
+class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
+    """`result.json`'s `metrics`, in file order; each field names the observer that fills it."""
+
+    detection: list[CrashDetection]  # detection
+    false_positives: FalsePositives  # false_positives
+    load: Load  # load
+    dissemination: list[Dissemination]  # detection
+    views: ViewCounts  # views
+    max_distinct_views: int  # views: the most after warm-up (bootstrap is a storm by design)
+    heal: list[float | None]  # convergence: s from each heal until views first match the truth
+    first_converged_s: float | None  # convergence: every initial node up and agreeing
+    converged_at_end: bool  # convergence
+    disagreeing_pairs_at_end: int  # convergence: (up observer, member) pairs wrong at the end
+    stays_dead: list[str]  # convergence: up nodes some up observer holds down at the end
+    node_hours: float  # ground truth: up-time summed over nodes
+    events_dropped: int  # run totals: notifications lost by a slow consumer
+    wall_s: float | None = None  # run totals: machine-dependent, so a sweep leaves it out
+    events: int  # run totals: kernel events processed
+
+    def portable(self) -> Metrics:
+        """These metrics without the machine-dependent wall time (what sweep.json keeps)."""
+        return msgspec.structs.replace(self, wall_s=None)
+
+
+# A run folder ---------------------------------------------------------------------------------
+class CheckResult(_Part, frozen=True):
+    name: str
+    ok: bool | None  # None: could not be judged
+    detail: str  # what was measured
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "ok": self.ok, "detail": self.detail}
+
+
+class Versions(_Part, frozen=True):
+    python: str
+    platform: str
+
+
+class NetworkSummary(_Part, frozen=True):
+    loss: float
+
+
+class RunResult(_Part, frozen=True, kw_only=True):
+    """`result.json`."""
+
+    schema_version: int = RESULT_SCHEMA_VERSION
+    scenario: str
+    seed: int
+    runtime: str
+    verdict: Verdict
+    checks: list[CheckResult]
+    metrics: Metrics
+    versions: Versions
+    description: str
+    nodes: int
+    preset: str
+    duration_s: float
+    config_overrides: dict[str, Any]
+    config: dict[str, Any]  # the protocol Config's fields (swimlab.protocol.config)
+    network: NetworkSummary
+    command: str  # the command line that reproduces the run
+
+
+class FaultInterval(_Part, frozen=True):
+    node: str
+    cause: str  # an impair cause (swimlab.protocol.trace_schema.ImpairCause) or "down"
+    start: float
+    end: float | None  # None only while the run is going on
+
+
+class ViewSeries(_Part, frozen=True):
+    """`series.json`: per-node view sizes and fault intervals (observers: views, intervals)."""
+
+    t: list[float]
+    nodes: list[str]
+    sizes: list[list[int | None]]  # [sample][node]: members believed up, self included; None: down
+    distinct: list[int]
+    intervals: list[FaultInterval]
+
+
+# A sweep folder -------------------------------------------------------------------------------
+class SweepBase(_Part, frozen=True):
+    nodes: int
+    preset: str
+    config_overrides: dict[str, Any]
+    config: dict[str, Any]
+    network: NetworkSummary
+
+
+class SweepPoint(_Part, frozen=True):
+    id: str
+    params: dict[str, Any]
+    seed: int
+    status: Literal["ok", "error"]
+    error: str | None
+    verdict: Verdict | None = None
+    checks: list[CheckResult] | None = None
+    summary: dict[str, int | float | None] | None = None  # swimlab.reports.summary.SUMMARY_METRICS
+    metrics: Metrics | None = None  # without wall_s
+
+
+class Sweep(_Part, frozen=True, kw_only=True):
+    """`sweep.json`: every planned point in plan order, nothing machine- or time-dependent."""
+
+    schema_version: int = SWEEP_SCHEMA_VERSION
+    scenario: str
+    source: str
+    description: str
+    command: str
+    overrides: list[str]
+    grid: dict[str, list[Any]]
+    variants: dict[str, dict[str, Any]]
+    seeds: list[int]
+    x: str
+    metrics: list[str]
+    base: SweepBase
+    points: list[SweepPoint]
+
+
+# Writing and reading --------------------------------------------------------------------------
+def to_json(part: msgspec.Struct) -> Any:
+    """Plain JSON data (dicts in field order) for `json.dumps`."""
+    return msgspec.to_builtins(part)
+
+
+T = TypeVar("T", bound=msgspec.Struct)
+
+
+def from_json(data: Any, kind: type[T], where: str = "data") -> T:
+    """`data` (parsed JSON) as a `kind`; a SchemaError naming `where` and the bad field if not."""
+    try:
+        return msgspec.convert(data, kind)
+    except msgspec.ValidationError as exc:
+        raise SchemaError(f"{where}: {exc}") from None
+
+
+def _read(path: str | Path, kind: type[T], version: int | None) -> T:
+    path = Path(path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if version is not None:
+        found = data.get("schema_version") if isinstance(data, dict) else None
+        if found != version:
+            raise SchemaError(
+                f"{path}: schema_version {found!r}, but this swimlab reads {kind.__name__} schema "
+                f"{version} (rerun to regenerate it, or read it with the swimlab that wrote it)"
+            )
+    return from_json(data, kind, str(path))
+
+
+def read_result(path: str | Path) -> RunResult:
+    return _read(path, RunResult, RESULT_SCHEMA_VERSION)
+
+
+def read_series(path: str | Path) -> ViewSeries:
+    """series.json has no version of its own: it is written with its run's result.json."""
+    return _read(path, ViewSeries, None)
+
+
+def read_sweep(path: str | Path) -> Sweep:
+    return _read(path, Sweep, SWEEP_SCHEMA_VERSION)
