@@ -3,9 +3,9 @@
 `LiveCluster` is the live runtime's counterpart of the simulator's `Simulation`: it boots nodes
 on real QUIC sockets (each with a certificate from a throwaway cluster CA), applies fault
 operations at the instants asked for (`at`, in seconds since the cluster was made), and turns
-everything observable into the same trace records, handed to `sink` (kinds in
-`reports/trace.py`): `state` (a node's notification), `host` (ground truth about a process),
-`impair` (a fault starts or stops affecting a node), `fault` (the operation as asked), `end`.
+everything observable into the same trace records, handed to `sink` (built by the constructors
+of `protocol/trace_schema.py`): `state` (a node's notification), `host` (ground truth about a
+process), `impair` (a fault starts or stops affecting a node), `fault` (the operation as asked).
 Time `t` is real seconds on the loop's monotonic clock since the cluster was made.
 
 The operations and their names are the fault primitives both runtimes implement;
@@ -22,19 +22,9 @@ import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
-from swimlab.protocol.events import (
-    Event,
-    EventsDropped,
-    MemberAlive,
-    MemberFailed,
-    MemberJoined,
-    MemberLeft,
-    MemberRemoved,
-    MemberSuspected,
-    MemberUpdated,
-    Refuted,
-)
+from swimlab.protocol.events import Event
 from swimlab.protocol.messages import MemberState, NodeId, Update
 from swimlab.protocol.node import Node
 
@@ -45,7 +35,7 @@ from .lag import LagMeter
 from .network import LatencyFn, LiveNetwork
 from .udp import Address, new_event_loop
 
-Sink = Callable[[dict[str, Any]], None]
+Sink = trace_schema.TraceSink
 
 LEAVE_LINGER_S = 2.0
 """A leaving process stays up this long so its leave message spreads (as in the simulator)."""
@@ -78,18 +68,6 @@ SUPPORTED_OPERATIONS = frozenset(
 NETWORK_OPTIONS = frozenset(
     {"loss", "jitter_s", "duplicate", "reorder", "reorder_delay_s", "bandwidth_bytes_per_s", "latency"}
 )
-
-EVENT_NAMES: dict[type, str] = {
-    MemberJoined: "joined",
-    MemberSuspected: "suspect",
-    MemberAlive: "alive",
-    MemberUpdated: "updated",
-    MemberFailed: "dead",
-    MemberLeft: "left",
-    MemberRemoved: "removed",
-    Refuted: "refuted",
-    EventsDropped: "events_dropped",
-}
 
 
 class UnsupportedFault(ValueError):
@@ -176,37 +154,21 @@ class LiveCluster:
             self.loop.run_until_complete(asyncio.sleep(poll_s))
         return self.now - start
 
-    # Records ------------------------------------------------------------------------------
-    def _record(self, kind: str, **fields: Any) -> None:
-        self.sink({"t": self.now, "kind": kind, **fields})
+    # Records (built by protocol.trace_schema, as the simulator's are) --------------------
+    def _host(self, name: NodeId, status: trace_schema.HostStatus, how: trace_schema.HostHow) -> None:
+        self.sink(trace_schema.host(self.now, name, status, how))
 
     def _on_event(self, name: NodeId, event: Event) -> None:
         self.state_records += 1
-        record: dict[str, Any] = {
-            "t": self.now,
-            "kind": "state",
-            "node": name,
-            "event": EVENT_NAMES[type(event)],
-        }
-        if isinstance(event, Refuted):
-            record.update(
-                member=name, incarnation=event.incarnation, accuser=event.accuser, accusation=event.accusation
-            )
-        elif isinstance(event, EventsDropped):
-            record["count"] = event.count
-        else:
-            record.update(
-                member=event.member, incarnation=event.incarnation, accuser=getattr(event, "accuser", None)
-            )
-        self.sink(record)
+        self.sink(trace_schema.notification(self.now, name, event))
 
     def record_fault(self, op: str, nodes: Iterable[NodeId], **params: Any) -> None:
         """Record a fault operation as the scenario named it (before its effects)."""
-        self._record("fault", op=op, nodes=list(nodes), **params)
+        self.sink(trace_schema.fault(self.now, op, list(nodes), **params))
 
-    def impair(self, names: Iterable[NodeId], cause: str, on: bool) -> None:
+    def impair(self, names: Iterable[NodeId], cause: trace_schema.ImpairCause, on: bool) -> None:
         for name in names:
-            self._record("impair", node=name, cause=cause, on=on)
+            self.sink(trace_schema.impair(self.now, name, cause, on))
 
     def connect_all(self, names: Iterable[NodeId], wave: int = 8, timeout_s: float = 60.0) -> int:
         """Open one verified connection per pair of `names`, `wave` handshakes at a time; the
@@ -276,9 +238,9 @@ class LiveCluster:
         for name in names:
             self.boot(name, how="formed", known=records)
 
-    def boot(self, name: NodeId, how: str = "boot", known: tuple[Update, ...] = ()) -> None:
+    def boot(self, name: NodeId, how: trace_schema.HostHow = "boot", known: tuple[Update, ...] = ()) -> None:
         host = self.hosts[name]
-        self._record("host", node=name, status="up", how=how)
+        self._host(name, "up", how)
         host.boot(known, self.join_seeds)
 
     def crash(self, name: NodeId) -> None:
@@ -286,22 +248,22 @@ class LiveCluster:
         if not host.up:
             return
         host.crash()
-        self._record("host", node=name, status="down", how="crash")
+        self._host(name, "down", "crash")
 
     def restart(self, name: NodeId, wiped: bool) -> None:
         """Bring a crashed host back at the same address: a new Node (wiped) or the old one resumed."""
         host = self.hosts[name]
         if host.up:
             self.crash(name)
-        how = "restart-wiped" if wiped or host.driver is None else "restart-kept"
-        self._record("host", node=name, status="up", how=how)
+        how: trace_schema.HostHow = "restart-wiped" if wiped or host.driver is None else "restart-kept"
+        self._host(name, "up", how)
         host.restart(wiped, self.join_seeds)
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]
         if not host.up:
             return
-        self._record("host", node=name, status="left", how="leave")
+        self._host(name, "left", "leave")
         host.leave()
         self.loop.call_later(LEAVE_LINGER_S, self._exit, name, host.epoch)
 

@@ -22,13 +22,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, Any, TextIO
 
+from swimlab.protocol import trace_schema
 from swimlab.protocol.config import preset
 from swimlab.protocol.errors import ConfigError
-from swimlab.protocol.events import Event, EventsDropped, Refuted
+from swimlab.protocol.events import Event
 from swimlab.protocol.messages import NodeId
 
 from .clock import LiveClock
-from .cluster import EVENT_NAMES, LEAVE_LINGER_S
+from .cluster import LEAVE_LINGER_S
 from .credentials import ClusterCA, CredentialsError, load_credentials
 from .endpoint import parse_address
 from .host import LiveHost
@@ -103,8 +104,10 @@ def node(
     started = time.monotonic()
 
     def on_event(name: NodeId, event: Event) -> None:
-        record = event_record(name, event)
-        record["t"] = round(time.monotonic() - started, 6)
+        # The trace's own `state` record (t: seconds since the node started), plus wall time.
+        record: dict[str, Any] = dict(
+            trace_schema.notification(round(time.monotonic() - started, 6), name, event)
+        )
         record["wall"] = time.time()
         member = record.get("member", "")
         print(f"+{record['t']:.2f} s {member} {record['event']}", file=out, flush=True)
@@ -144,15 +147,3 @@ def node(
             events.close()
         loop.close()
     return 0
-
-
-def event_record(name: NodeId, event: Event) -> dict[str, Any]:
-    """A membership notification as the JSON object `--events` writes."""
-    record: dict[str, Any] = {"node": name, "event": EVENT_NAMES[type(event)]}
-    if isinstance(event, EventsDropped):
-        record["count"] = event.count
-    elif isinstance(event, Refuted):
-        record.update(member=name, incarnation=event.incarnation, accuser=event.accuser)
-    else:
-        record.update(member=event.member, incarnation=event.incarnation)
-    return record
