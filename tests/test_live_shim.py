@@ -307,8 +307,14 @@ def test_unsupported_operations_and_options_are_refused_up_front() -> None:
 
 def test_a_formed_cluster_detects_a_crash_and_takes_a_wiped_restart_back() -> None:
     """The Node on top: five hosts wired by `LiveHost`, a crash declared dead by every survivor,
-    a wiped restart at the same address alive again everywhere."""
-    config = local().replace(probe_interval_s=0.2, probe_timeout_s=0.1, gossip_interval_s=0.05)
+    a wiped restart at the same address alive again everywhere.
+
+    Push-pull every second: the restarted node's refutation is gossiped only twice in a cluster
+    this small (memberlist's count; tests/test_small_clusters.py), and under load one member
+    sometimes missed it until the next push-pull."""
+    config = local().replace(
+        probe_interval_s=0.2, probe_timeout_s=0.1, gossip_interval_s=0.05, push_pull_interval_s=1.0
+    )
     records: list[dict[str, object]] = []
     cluster = LiveCluster(3, config, records.append, join_seeds=["n0"])
     try:
