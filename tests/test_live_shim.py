@@ -168,7 +168,8 @@ def test_extra_delay_and_jitter_delay_each_packet(bench: Bench) -> None:
     bench.send("h2", "h1", 5)
     bench.wait(lambda: len(bench.inboxes["h1"]) == 10)
     delays = {src: [r - s for s2, _q, s, r in bench.inboxes["h1"] if s2 == src] for src in ("h0", "h2")}
-    assert min(delays["h0"]) >= 0.4 and max(delays["h2"]) < 0.35, delays  # slack for a loaded loop
+    # uvloop keeps time and timers to the millisecond: allow 2 ms below the added delay.
+    assert min(delays["h0"]) >= 0.4 - 2e-3 and max(delays["h2"]) < 0.35, delays  # slack for a loaded loop
     bench.cluster.set_extra_delay(["h0"], 0.0)
     bench.inboxes["h1"].clear()
     bench.cluster.set_jitter(0.1)
@@ -264,7 +265,7 @@ def test_slow_handling_delays_each_message_in_order() -> None:
         bench.send("h0", "h1", 5)
         bench.wait(lambda: len(handled) == 5)
         assert [seq for seq, _ in handled] == [0, 1, 2, 3, 4]
-        assert all(at - a >= 0.2 - 1e-3 for (_s, at), a in zip(handled, arrived, strict=True))
+        assert all(at - a >= 0.2 - 2e-3 for (_s, at), a in zip(handled, arrived, strict=True))
     finally:
         bench.cluster.close()
 
