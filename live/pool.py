@@ -6,7 +6,7 @@ QUIC: a connection is whatever the async `connect(addr)` factory returns, closed
 `close(conn)` callback. Time comes from the running loop (`loop.time()`), so the pool runs
 unchanged under the interleaving explorer's virtual clock.
 
-Rules (each one is a fix from the seed report, checked by `sim/interleave/models/live_pool.py`):
+Rules (each one is a fix from the seed report, checked by `tests/interleave/live_pool_model.py`):
 
 - At most one *acquirable* connection per address. Concurrent first uses of an address share
   one handshake: the first caller registers an in-flight future, later callers await it.
@@ -19,6 +19,14 @@ Rules (each one is a fix from the seed report, checked by `sim/interleave/models
   one) and closed when its last user leaves — never while in use.
 - At most `max_connections` acquirable-or-connecting connections. A new address over the limit
   evicts the least recently used idle connection, or fails with `PoolExhausted`.
+
+Two ways in. `async with acquire(addr)` holds a connection across awaits and judges the outcome
+by exception. Synchronous callers (the QUIC endpoint, whose `send` never blocks) use the same
+steps one by one: `lend(addr)` claims an open entry or returns None, `await lend_new(addr)`
+connects if needed, `release(entry)` gives it back, and `report(entry, ok)` records an outcome
+learnt later (a datagram answered or not). `adopt(addr, conn)` takes in a connection the peer
+opened; `discard(entry)` withdraws one that died under us. Closes these steps need run as
+tasks, after the entry was claimed for closing, so no one can take it in between.
 """
 
 from __future__ import annotations
@@ -28,7 +36,7 @@ import enum
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 A = TypeVar("A", bound=Hashable)
 C = TypeVar("C")
@@ -67,6 +75,22 @@ class PoolStats:
     draining: int  # unhealthy connections waiting for their last user
 
 
+@dataclass
+class PoolCounters:
+    """What the pool did since it was made (metrics)."""
+
+    connected: int = 0  # connections made through `connect`
+    connect_failed: int = 0
+    adopted: int = 0  # connections the peer opened, taken in
+    evicted_idle: int = 0
+    evicted_for_room: int = 0
+    withdrawn_unhealthy: int = 0  # after max_consecutive_failures in a row
+    discarded: int = 0  # died under us (idle timeout, peer closed, replaced)
+    exhausted: int = 0  # PoolExhausted raised
+    failures: int = 0  # failed outcomes recorded
+    successes: int = 0
+
+
 class ConnectionPool(Generic[A, C]):
     def __init__(
         self,
@@ -77,6 +101,7 @@ class ConnectionPool(Generic[A, C]):
         idle_timeout_s: float = 30.0,
         max_consecutive_failures: int = 3,
         failure_types: tuple[type[BaseException], ...] = (Exception,),
+        loop: asyncio.AbstractEventLoop | None = None,
     ) -> None:
         if max_connections < 1 or max_consecutive_failures < 1:
             raise ValueError("max_connections and max_consecutive_failures must be at least 1")
@@ -90,6 +115,9 @@ class ConnectionPool(Generic[A, C]):
         self._connecting: dict[A, asyncio.Future[Entry[A, C]]] = {}
         self._draining: list[Entry[A, C]] = []
         self._closed = False
+        self._loop = loop  # None: the running loop (the explorer runs the pool on its own)
+        self.counters = PoolCounters()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # --- lending --------------------------------------------------------------------------
 
@@ -107,13 +135,36 @@ class ConnectionPool(Generic[A, C]):
         finally:
             if ok:
                 self._record(entry, ok=True)
-            entry.users -= 1
-            entry.last_used_at = _now()
-            if entry.state is EntryState.UNHEALTHY and entry.users == 0:
-                # Last user out of a withdrawn connection closes it.
-                entry.state = EntryState.CLOSING
-                self._draining.remove(entry)
+            if self._give_back(entry):
                 await self._close_entry(entry)
+
+    def lend(self, addr: A) -> Entry[A, C] | None:
+        """Claim the open connection to `addr` if there is one (no waiting, no connecting)."""
+        entry = self._entries.get(addr)
+        if self._closed or entry is None or entry.state is not EntryState.OPEN:
+            return None
+        entry.users += 1
+        return entry
+
+    async def lend_new(self, addr: A) -> Entry[A, C]:
+        """Claim the connection to `addr`, connecting (or joining a handshake) if needed."""
+        return await self._claim(addr)
+
+    def release(self, entry: Entry[A, C]) -> None:
+        """Give back a claim taken with `lend` or `lend_new`; a withdrawn entry closes now."""
+        if self._give_back(entry):
+            self._spawn_close(entry)
+
+    def _give_back(self, entry: Entry[A, C]) -> bool:
+        """Drop one claim; True if the caller must close the entry (claimed for closing here)."""
+        entry.users -= 1
+        entry.last_used_at = self._now()
+        if entry.state is EntryState.UNHEALTHY and entry.users == 0:
+            # Last user out of a withdrawn connection closes it.
+            entry.state = EntryState.CLOSING
+            self._draining.remove(entry)
+            return True
+        return False
 
     async def _claim(self, addr: A) -> Entry[A, C]:
         while True:
@@ -146,12 +197,14 @@ class ConnectionPool(Generic[A, C]):
         try:
             conn = await self._connect(addr)
         except BaseException as exc:
+            self.counters.connect_failed += 1
             future.set_exception(exc)
             future.exception()  # retrieved here; waiters re-raise it themselves
             raise
         finally:
             del self._connecting[addr]
-        entry = Entry(addr, conn, last_used_at=_now())
+        self.counters.connected += 1
+        entry = Entry(addr, conn, last_used_at=self._now())
         self._entries[addr] = entry
         future.set_result(entry)
         return entry
@@ -160,29 +213,74 @@ class ConnectionPool(Generic[A, C]):
         while len(self._entries) + len(self._connecting) >= self.max_connections:
             idle = [e for e in self._entries.values() if e.users == 0]
             if not idle:
+                self.counters.exhausted += 1
                 raise PoolExhausted(
                     f"{len(self._entries)} connections in use and {len(self._connecting)} "
                     f"connecting; max_connections={self.max_connections}"
                 )
             victim = min(idle, key=lambda e: e.last_used_at)
+            self.counters.evicted_for_room += 1
             self._withdraw(victim)
             await self._close_entry(victim)
 
     # --- health ---------------------------------------------------------------------------
 
+    def report(self, entry: Entry[A, C], *, ok: bool) -> None:
+        """Record an outcome learnt outside `acquire`; an unhealthy idle entry closes now."""
+        self._record(entry, ok=ok)
+        if entry.state is EntryState.UNHEALTHY and entry.users == 0:
+            entry.state = EntryState.CLOSING
+            self._draining.remove(entry)
+            self._spawn_close(entry)
+
     def _record(self, entry: Entry[A, C], *, ok: bool) -> None:
         # Read and write in one step: concurrent outcomes cannot lose an update.
         entry.consecutive_failures = 0 if ok else entry.consecutive_failures + 1
+        if ok:
+            self.counters.successes += 1
+        else:
+            self.counters.failures += 1
         if entry.state is EntryState.OPEN and (entry.consecutive_failures >= self.max_consecutive_failures):
+            self.counters.withdrawn_unhealthy += 1
             entry.state = EntryState.UNHEALTHY
             del self._entries[entry.addr]
+            self._draining.append(entry)
+
+    # --- connections from elsewhere -------------------------------------------------------
+
+    def adopt(self, addr: A, conn: C) -> Entry[A, C] | None:
+        """Take in a connection the peer opened, if `addr` has none, none is being made, and
+        there is room; else None (the caller keeps it outside the pool)."""
+        if (
+            self._closed
+            or addr in self._entries
+            or addr in self._connecting
+            or len(self._entries) + len(self._connecting) >= self.max_connections
+        ):
+            return None
+        entry = Entry(addr, conn, last_used_at=self._now())
+        self._entries[addr] = entry
+        self.counters.adopted += 1
+        return entry
+
+    def discard(self, entry: Entry[A, C]) -> None:
+        """Withdraw an entry whose connection died or was replaced; closed once unused."""
+        if self._entries.get(entry.addr) is not entry:
+            return
+        self.counters.discarded += 1
+        del self._entries[entry.addr]
+        if entry.users == 0:
+            entry.state = EntryState.CLOSING
+            self._spawn_close(entry)
+        else:
+            entry.state = EntryState.UNHEALTHY
             self._draining.append(entry)
 
     # --- eviction -------------------------------------------------------------------------
 
     async def evict_idle(self) -> list[A]:
         """Close connections idle for at least `idle_timeout_s`; returns their addresses."""
-        now = _now()
+        now = self._now()
         candidates = [
             e for e in self._entries.values() if e.users == 0 and now - e.last_used_at >= self.idle_timeout_s
         ]
@@ -193,9 +291,10 @@ class ConnectionPool(Generic[A, C]):
             if (
                 self._entries.get(entry.addr) is not entry
                 or entry.users
-                or _now() - entry.last_used_at < self.idle_timeout_s
+                or self._now() - entry.last_used_at < self.idle_timeout_s
             ):
                 continue
+            self.counters.evicted_idle += 1
             self._withdraw(entry)
             await self._close_entry(entry)
             evicted.append(entry.addr)
@@ -211,7 +310,15 @@ class ConnectionPool(Generic[A, C]):
         finally:
             entry.state = EntryState.CLOSED
 
+    def _spawn_close(self, entry: Entry[A, C]) -> None:
+        task = (self._loop or asyncio.get_running_loop()).create_task(self._close_entry(entry))
+        self._tasks.add(task)  # a reference, so the task is not collected mid-way
+        task.add_done_callback(self._tasks.discard)
+
     # --- the rest -------------------------------------------------------------------------
+
+    def _now(self) -> float:
+        return (self._loop or asyncio.get_running_loop()).time()
 
     def stats(self) -> PoolStats:
         return PoolStats(
@@ -236,7 +343,3 @@ class ConnectionPool(Generic[A, C]):
                 entry.state = EntryState.UNHEALTHY
                 del self._entries[entry.addr]
                 self._draining.append(entry)
-
-
-def _now() -> float:
-    return asyncio.get_running_loop().time()

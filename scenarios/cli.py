@@ -7,6 +7,9 @@
     swimlab list
     swimlab bench [--quick]
     swimlab races [FILE.py[:NAME] ...]  (the interleaving explorer: sim.interleave.cli)
+    swimlab ca init DIR | swimlab ca issue DIR NAME [--host H ...]
+    swimlab node --listen HOST:PORT [--join HOST:PORT ...] --ca F --cert F --key F
+                 [--preset lan] [--set KEY=VALUE ...] [--events FILE]
 
 Exit codes: 0 valid, 1 invalid (a check failed), 2 could not run (bad scenario, crash, unknown).
 """
@@ -166,6 +169,44 @@ def _bench(args: argparse.Namespace) -> int:
     return int(bench_main(["--quick"] if args.quick else []))
 
 
+def _ca(args: argparse.Namespace) -> int:
+    from swimlab.live import commands  # lazily: scenarios/ stays runtime-neutral
+
+    if args.ca_command == "init":
+        return commands.ca_init(args.dir)
+    return commands.ca_issue(args.dir, args.name, args.host or [])
+
+
+def _node(args: argparse.Namespace) -> int:
+    from swimlab.live import commands
+
+    return commands.node(
+        args.listen, args.join or [], args.ca, args.cert, args.key, args.preset, args.set or [], args.events
+    )
+
+
+def _add_live_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    ca = sub.add_parser("ca", help="a cluster certificate authority for real nodes")
+    ca_sub = ca.add_subparsers(dest="ca_command", required=True)
+    init = ca_sub.add_parser("init", help="create a cluster CA in DIR (ca.crt, ca.key)")
+    init.add_argument("dir")
+    issue = ca_sub.add_parser("issue", help="sign a node certificate: DIR/NAME.crt, DIR/NAME.key")
+    issue.add_argument("dir")
+    issue.add_argument("name", help="file name of the certificate and key")
+    issue.add_argument("--host", action="append", help="IP or DNS name the node speaks from (repeatable)")
+    ca.set_defaults(func=_ca)
+    node = sub.add_parser("node", help="run one real node on QUIC until interrupted (SIGTERM: leave)")
+    node.add_argument("--listen", required=True, metavar="HOST:PORT", help="its address, and so its name")
+    node.add_argument("--join", action="append", metavar="HOST:PORT", help="a seed to join through")
+    node.add_argument("--ca", required=True, help="the cluster CA certificate (PEM)")
+    node.add_argument("--cert", required=True, help="this node's certificate (PEM)")
+    node.add_argument("--key", required=True, help="this node's private key (PEM)")
+    node.add_argument("--preset", default="lan", help="config preset: lan, wan or local (default lan)")
+    node.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override (repeatable)")
+    node.add_argument("--events", metavar="FILE", help="append membership changes as JSON lines")
+    node.set_defaults(func=_node)
+
+
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(prog="swimlab", description="SWIM on a deterministic simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -224,6 +265,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     races = sub.add_parser(
         "races", help="explore task and thread interleavings: the race examples or your models (FILE.py)"
     )
+    _add_live_commands(sub)
     return parser, races
 
 

@@ -8,15 +8,17 @@ Every test runs its own event loop for a bounded stretch of real time (`settle`,
 from __future__ import annotations
 
 import asyncio
-import random
 from collections.abc import Callable, Iterator
 
 import pytest
 
 pytest.importorskip("aioquic")  # a declared dependency: skipped only where it is not installed
 
+from swimlab.live.clock import LiveClock
+from swimlab.live.cluster import LiveCluster
 from swimlab.live.credentials import ClusterCA, Credentials, self_signed
-from swimlab.live.endpoint import AsyncioClock, QuicEndpoint
+from swimlab.live.endpoint import QuicEndpoint
+from swimlab.live.host import LiveHost
 from swimlab.protocol import codec
 from swimlab.protocol.config import local
 from swimlab.protocol.driver import Driver
@@ -87,8 +89,10 @@ def inbox(endpoint: QuicEndpoint) -> list[tuple[NodeId, bytes]]:
     return received
 
 
-def test_live_transport_conforms(net: Loopback) -> None:
-    """The simulator's suite, over QUIC on loopback, with cluster-CA certificates verified."""
+@pytest.mark.parametrize(("offset_s", "drift_ppm"), [(0.0, 0.0), (100.0, 50_000.0)], ids=["plain", "skewed"])
+def test_live_transport_conforms(net: Loopback, offset_s: float, drift_ppm: float) -> None:
+    """The simulator's suite, over QUIC on loopback, with mutual TLS on; the clock also with an
+    offset and a drift (timers still fire at their local deadlines)."""
     ca = ClusterCA()
 
     def make_pair() -> Pair:
@@ -96,9 +100,9 @@ def test_live_transport_conforms(net: Loopback) -> None:
         for endpoint in (a, b):
             endpoint.address_book.update({"a": a.address, "b": b.address})
         node_b = InboxNode("b")
-        driver_b = Driver(node_b, b, AsyncioClock(net.loop))  # type: ignore[arg-type]
+        driver_b = Driver(node_b, b, LiveClock(net.loop))  # type: ignore[arg-type]
         b.on_receive = driver_b.datagram_received  # the full decode path
-        return Pair(a, AsyncioClock(net.loop), node_b.inbox, net.settle)
+        return Pair(a, LiveClock(net.loop, offset_s, drift_ppm), node_b.inbox, net.settle)
 
     check_transport(make_pair)
 
@@ -162,6 +166,7 @@ def test_a_silent_peer_costs_a_bounded_queue_and_never_raises(net: Loopback) -> 
     assert a.connection_count() == 0  # the abandoned handshake is forgotten
     # A later send tries again with a fresh handshake.
     a.send(silent.name, b"again", None, False)  # type: ignore[arg-type]
+    net.settle(0.05)  # the pool dials from a task
     assert a.connection_count() == 1
 
 
@@ -188,73 +193,64 @@ def test_a_big_push_pull_crosses_intact_on_the_decode_path(net: Loopback) -> Non
     assert codec.decode(received[0][1]) == state
 
 
-def test_five_nodes_form_a_cluster_and_detect_a_crash(net: Loopback) -> None:
-    """The unchanged Node and Driver on QUIC: all five see each other alive, then every survivor
-    declares a crashed node dead within the bound its config implies."""
+def test_five_nodes_form_a_cluster_and_detect_a_crash() -> None:
+    """The unchanged Node and Driver on QUIC (wired by `LiveCluster`): all five see each other
+    alive after joining through one seed, then every survivor declares a crashed node dead
+    within the bound its config implies."""
     n = 5
     # Faster timeouts, and push-pull every second: four simultaneous joins through one seed are
     # each gossiped only retransmit_limit(2, n≈2) = 2 times, so a member can stay unknown to
-    # someone until the next anti-entropy sync (seen with an in-memory transport too; local()'s
-    # 15 s push-pull made formation take up to 15 s).
+    # someone until the next anti-entropy sync (memberlist's behaviour: test_small_clusters.py).
     config = local().replace(
         probe_interval_s=0.2, probe_timeout_s=0.1, gossip_interval_s=0.05, push_pull_interval_s=1.0
     )
-    endpoints = [net.open() for _ in range(n)]
-    clocks = [AsyncioClock(net.loop) for _ in range(n)]
-    nodes = [Node(e.name, config, random.Random(i)) for i, e in enumerate(endpoints)]
-    for endpoint, node, clock in zip(endpoints, nodes, clocks, strict=True):
-        driver = Driver(node, endpoint, clock)
-        endpoint.on_receive = driver.datagram_received
-        driver.start()
-        if node is not nodes[0]:
-            driver.join([nodes[0].name])
-    names = {node.name for node in nodes}
+    cluster = LiveCluster(0, config, join_seeds=["n0"])
+    try:
+        names = [f"n{i}" for i in range(n)]
+        for name in names:
+            cluster.add_host(name)
+        for name in names:
+            cluster.boot(name)
+        nodes = [cluster.hosts[name].node for name in names]
 
-    def all_alive(node: Node) -> bool:
-        view = node.view()
-        return set(view) == names and all(view[m].state is MemberState.ALIVE for m in names)
+        def all_alive(node: Node | None, alive: set[NodeId]) -> bool:
+            assert node is not None
+            view = node.view()
+            return alive <= set(view) and all(view[m].state is MemberState.ALIVE for m in alive)
 
-    formed_s = net.run_until(lambda: all(all_alive(node) for node in nodes), timeout_s=15.0)
-
-    victim = nodes[-1]
-    endpoints[-1].close()  # crash: no goodbye, its socket gone
-    clocks[-1].stop()  # and its timers die with it
-    survivors = nodes[:-1]
-    # The bound: each survivor probes the victim within 2(n-1) periods (round-robin over n-1
-    # members, reshuffled each pass: last in one pass, at worst last in the next), plus the probe
-    # timeout; a suspicion lasts at most suspicion_max_timeout_mult × its minimum (no
-    # confirmations); then one second for the news to spread and for loop scheduling.
-    min_suspicion = suspicion_timeout(config.suspicion_mult, n, config.probe_interval_s)
-    bound = (
-        2 * (n - 1) * config.probe_interval_s
-        + config.probe_timeout_s
-        + config.suspicion_max_timeout_mult * min_suspicion
-        + 1.0
-    )
-    detected_s = net.run_until(
-        lambda: all(node.view()[victim.name].state is MemberState.DEAD for node in survivors),
-        timeout_s=bound,
-    )
-    assert detected_s < bound
-    assert all(all_alive_but(node, names - {victim.name}) for node in survivors)
-    assert formed_s < 15.0
-
-
-def all_alive_but(node: Node, alive: set[NodeId]) -> bool:
-    view = node.view()
-    return all(view[m].state is MemberState.ALIVE for m in alive)
+        formed_s = cluster.run_until(lambda: all(all_alive(node, set(names)) for node in nodes), 15.0)
+        assert formed_s is not None, "not formed within 15 s"
+        cluster.crash("n4")
+        # The bound: each survivor probes the victim within 2(n-1) periods (round-robin over n-1
+        # members, reshuffled each pass), plus the probe timeout; a suspicion lasts at most
+        # suspicion_max_timeout_mult × its minimum; then one second for the news and the loop.
+        min_suspicion = suspicion_timeout(config.suspicion_mult, n, config.probe_interval_s)
+        bound = (
+            2 * (n - 1) * config.probe_interval_s
+            + config.probe_timeout_s
+            + config.suspicion_max_timeout_mult * min_suspicion
+            + 1.0
+        )
+        survivors = nodes[:-1]
+        detected_s = cluster.run_until(
+            lambda: all(node.view()["n4"].state is MemberState.DEAD for node in survivors),  # type: ignore[union-attr]
+            timeout_s=bound,
+        )
+        assert detected_s is not None and detected_s < bound
+        assert all(all_alive(node, set(names[:-1])) for node in survivors)
+    finally:
+        cluster.close()
 
 
 def test_a_ping_to_a_live_node_is_answered_over_quic(net: Loopback) -> None:
-    """A probe round trip through QUIC, the Driver and a real Node."""
-    prober, target = net.open(), net.open()
-    node = Node(target.name, local(), random.Random(1))
-    driver = Driver(node, target, AsyncioClock(net.loop))
-    target.on_receive = driver.datagram_received
-    driver.start()
+    """A probe round trip through QUIC, the Driver and a real Node (wired by `LiveHost`)."""
+    prober = net.open()
+    target = LiveHost("", net.loop, ("127.0.0.1", 0), self_signed(), local(), LiveClock(net.loop))
+    target.boot()
     replies = inbox(prober)
     ping = Ping(41, target.name)
     prober.send(target.name, codec.encode(ping), ping, False)
     net.run_until(lambda: bool(replies), timeout_s=5.0)
     (src, data), *_ = replies
     assert src == target.name and codec.decode(data) == Ack(41)
+    target.crash()

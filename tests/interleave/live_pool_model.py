@@ -168,3 +168,88 @@ def _health_tasks(state: State) -> dict:  # type: ignore[type-arg]
 EVICT = Model("live-pool-evict", _setup(ConnectionPool, 0.0), _evict_tasks, invariant)
 MUTANT = Model("live-pool-evict", _setup(NaiveEvictPool, 0.0), _evict_tasks, invariant, expect_bug=True)
 HEALTH = Model("live-pool-health", _setup(ConnectionPool, 1e9), _health_tasks, invariant, health_at_end)
+
+
+# --- the synchronous path the QUIC endpoint uses: lend / lend_new / release / report / discard ---
+#
+# ``sync``: a stream sender holds a connection across awaits (the peer's FIN comes later), a
+# datagram sender lends and gives back in one step and learns the outcome an answer window
+# later (``report``), and a connection on A dies under everyone (``discard``), while an evictor
+# sweeps. Closes triggered by the synchronous calls run as tasks; the invariants are the same.
+# The ``sync-mutant`` reports a withdrawn connection as closable whether or not it is in use.
+
+
+async def stream_sender(state: State, addr: str, outcomes: list[bool]) -> None:
+    for ok in outcomes:
+        await yield_point(f"stream {addr}")
+        try:
+            entry = await state.pool.lend_new(addr)
+        except PoolExhausted:
+            state.exhausted += 1
+            continue
+        conn = entry.conn
+        conn.holders += 1
+        try:
+            await conn.request(ok)
+        except RequestFailed:
+            pass
+        finally:
+            conn.holders -= 1
+        state.pool.report(entry, ok=ok)
+        state.pool.release(entry)
+
+
+async def datagram_sender(state: State, addr: str, outcomes: list[bool]) -> None:
+    for ok in outcomes:
+        await yield_point(f"datagram {addr}")
+        entry = state.pool.lend(addr)
+        if entry is None:
+            continue  # the endpoint queues and dials; the stream sender covers that path
+        conn = entry.conn
+        if conn.longest_streak >= N:
+            conn.sent_after_unhealthy += 1
+        state.pool.release(entry)  # the write itself is synchronous
+        await yield_point(f"answer window {addr}")
+        conn.streak = 0 if ok else conn.streak + 1
+        conn.longest_streak = max(conn.longest_streak, conn.streak)
+        state.pool.report(entry, ok=ok)
+
+
+async def link_death(state: State, addr: str) -> None:
+    await yield_point(f"death {addr}")
+    entry = state.pool.entry(addr)
+    if entry is not None:
+        entry.conn.longest_streak = N  # dead: it must never be lent again
+        state.pool.discard(entry)
+
+
+class NaiveReportPool(ConnectionPool[str, FakeConn]):
+    """Closes an unhealthy connection on the report, without asking whether it is in use."""
+
+    def report(self, entry, *, ok: bool) -> None:  # type: ignore[no-untyped-def]
+        self._record(entry, ok=ok)
+        if entry.state.value == "unhealthy":
+            entry.state = type(entry.state).CLOSING
+            self._draining.remove(entry)
+            self._spawn_close(entry)
+
+
+def _sync_tasks(state: State) -> dict:  # type: ignore[type-arg]
+    return {
+        "stream": stream_sender(state, "A", [False, True]),
+        "datagram": datagram_sender(state, "A", [False, False, True]),
+        "streamB": stream_sender(state, "B", [True]),
+        "death": link_death(state, "B"),
+        "evictor": evictor(state, 2),
+    }
+
+
+def sync_at_end(state: State) -> None:
+    for conn in state.conns:
+        assert not conn.holders, f"{conn.addr}#{conn.serial} still held at the end"
+
+
+SYNC = Model("live-pool-sync", _setup(ConnectionPool, 0.0), _sync_tasks, invariant, sync_at_end)
+SYNC_MUTANT = Model(
+    "live-pool-sync", _setup(NaiveReportPool, 0.0), _sync_tasks, invariant, sync_at_end, expect_bug=True
+)

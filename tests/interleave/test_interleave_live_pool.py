@@ -126,3 +126,15 @@ def test_deeper_pct_and_dfs_find_the_live_pool_mutant() -> None:
     step); at depth 5, and DFS with 3 preemptions, find it within 1000 schedules."""
     assert explore(live_pool.MUTANT, "pct", 1000, seed=0, depth=5, shrink=False).found
     assert explore(live_pool.MUTANT, "dfs", 1000, preemption_bound=3, shrink=False).found
+
+
+@pytest.mark.parametrize("strategy", ["random", "pct", "dfs"])
+def test_the_synchronous_path_survives_the_explorer(strategy: str) -> None:
+    """lend / lend_new / release / report / discard, as the QUIC endpoint uses them."""
+    result = explore(live_pool.SYNC, strategy, budget=250, seed=0, preemption_bound=1)
+    assert not result.found, result.summary()
+
+
+def test_explorer_catches_a_report_that_closes_a_connection_in_use() -> None:
+    result = explore(live_pool.SYNC_MUTANT, "random", budget=500, seed=0)
+    assert result.found and "closed while in use" in str(result.failure), result.summary()

@@ -1,0 +1,149 @@
+"""`swimlab ca` and `swimlab node`: a cluster CA on disk, and one real node per process.
+
+The CLI (`scenarios/cli.py`) only parses; these functions do the work and return exit codes
+(0 done, 2 could not run). `swimlab node` runs one Node on a QUIC endpoint at `--listen`, named
+after that address, until interrupted:
+
+- it prints every membership change as it happens ("+1.23 s 127.0.0.1:7002 joined"), and writes
+  each as a JSON line to `--events` when given (flushed per line, so others can follow it);
+- Ctrl-C or SIGTERM is a graceful leave: the node announces it, lingers `LEAVE_LINGER_S` so the
+  news spreads (peers record *left*, not *dead*), then closes; SIGKILL is a crash.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import json
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+from swimlab.protocol import trace_schema
+from swimlab.protocol.config import preset
+from swimlab.protocol.errors import ConfigError
+from swimlab.protocol.events import Event
+from swimlab.protocol.messages import NodeId
+
+from .clock import LiveClock
+from .cluster import LEAVE_LINGER_S
+from .credentials import ClusterCA, CredentialsError, load_credentials
+from .endpoint import parse_address
+from .host import LiveHost
+from .udp import new_event_loop
+
+
+def ca_init(directory: str, out: TextIO = sys.stdout) -> int:
+    try:
+        ClusterCA().save(directory)
+    except (CredentialsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"cluster CA written: {Path(directory) / 'ca.crt'} (key {Path(directory) / 'ca.key'})", file=out)
+    return 0
+
+
+def ca_issue(directory: str, name: str, hosts: Sequence[str], out: TextIO = sys.stdout) -> int:
+    try:
+        cert, key = ClusterCA.load(directory).issue_to(directory, name, list(hosts) or ["127.0.0.1"])
+    except (CredentialsError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"node certificate for {', '.join(hosts or ['127.0.0.1'])}: {cert} (key {key})", file=out)
+    return 0
+
+
+def parse_overrides(pairs: Sequence[str]) -> dict[str, Any]:
+    """KEY=VALUE pairs; values are Python literals (1, 0.5, true/false) or else strings."""
+    overrides: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {pair!r}: expected KEY=VALUE")
+        lowered = text.strip().lower()
+        if lowered in ("true", "false"):
+            overrides[key] = lowered == "true"
+            continue
+        try:
+            overrides[key] = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            overrides[key] = text
+    return overrides
+
+
+def node(
+    listen: str,
+    joins: Sequence[str],
+    ca_file: str,
+    cert_file: str,
+    key_file: str,
+    preset_name: str = "lan",
+    overrides: Sequence[str] = (),
+    events_file: str | None = None,
+    out: TextIO = sys.stdout,
+) -> int:
+    """Run one node until SIGINT/SIGTERM (graceful leave); the exit code."""
+    address = parse_address(listen)
+    bad_joins = [j for j in joins if parse_address(j) is None]
+    if address is None or bad_joins:
+        print(
+            f"error: expected HOST:PORT, got {listen if address is None else bad_joins[0]!r}", file=sys.stderr
+        )
+        return 2
+    try:
+        credentials = load_credentials(ca_file, cert_file, key_file)
+        config = preset(preset_name, **parse_overrides(overrides))
+    except (CredentialsError, ConfigError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    loop = new_event_loop()
+    events: IO[str] | None = open(events_file, "a", encoding="utf-8") if events_file else None  # noqa: SIM115
+    started = time.monotonic()
+
+    def on_event(name: NodeId, event: Event) -> None:
+        # The trace's own `state` record (t: seconds since the node started), plus wall time.
+        record: dict[str, Any] = dict(
+            trace_schema.notification(round(time.monotonic() - started, 6), name, event)
+        )
+        record["wall"] = time.time()
+        member = record.get("member", "")
+        print(f"+{record['t']:.2f} s {member} {record['event']}", file=out, flush=True)
+        if events is not None:
+            events.write(json.dumps(record) + "\n")
+            events.flush()
+
+    try:
+        host = LiveHost("", loop, address, credentials, config, LiveClock(loop), on_event=on_event)
+    except OSError as exc:
+        print(f"error: cannot listen on {listen}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    print(
+        f"node {host.name} listening (preset {preset_name}); joining {list(joins) or 'nobody'}",
+        file=out,
+        flush=True,
+    )
+    stop = asyncio.Event()
+
+    def request_leave() -> None:
+        stop.set()
+
+    async def main() -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, request_leave)
+        host.boot(join_seeds=joins)
+        await stop.wait()
+        print(f"+{time.monotonic() - started:.2f} s leaving", file=out, flush=True)
+        host.leave()
+        await asyncio.sleep(LEAVE_LINGER_S)
+        host.crash()
+
+    try:
+        loop.run_until_complete(main())
+    finally:
+        if events is not None:
+            events.close()
+        loop.close()
+    return 0
