@@ -243,7 +243,7 @@ class Simulation:
             return
         host.up = True
         self._record("host", node=name, status="up", how="restart-kept")
-        host.driver.resume()
+        host.driver.recover()
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]

@@ -106,7 +106,7 @@ class PureCluster:
                 self.apply(name, node.join(live_seeds, self.now))
         else:
             self.epoch[name] += 1
-            self.apply(name, self.nodes[name].resume(self.now))
+            self.apply(name, self.nodes[name].recover(self.now))
 
     def partition(self, *groups: Iterable[NodeId]) -> None:
         """Cut every link between different groups, both ways."""
