@@ -100,7 +100,7 @@ class Simulation:
     # Scheduling ---------------------------------------------------------------------------------
     @property
     def now(self) -> float:
-        return self.kernel._now
+        return self.kernel.now
 
     def at(self, when: float, operation: Callable[..., None], *args: Any) -> None:
         """Run a fault operation at global time `when`, ahead of same-instant traffic."""
@@ -122,7 +122,7 @@ class Simulation:
 
     # Records ------------------------------------------------------------------------------------
     def _record(self, kind: str, **fields: Any) -> None:
-        self.sink({"t": self.kernel._now, "kind": kind, **fields})
+        self.sink({"t": self.kernel.now, "kind": kind, **fields})
 
     def _event_sink(self, name: NodeId) -> Callable[[Any], None]:
         sink = self.sink
@@ -134,7 +134,7 @@ class Simulation:
             if kind is Refuted:
                 sink(
                     {
-                        "t": kernel._now,
+                        "t": kernel.now,
                         "kind": "state",
                         "node": name,
                         "event": "refuted",
@@ -147,7 +147,7 @@ class Simulation:
             elif kind is EventsDropped:
                 sink(
                     {
-                        "t": kernel._now,
+                        "t": kernel.now,
                         "kind": "state",
                         "node": name,
                         "event": "events_dropped",
@@ -157,7 +157,7 @@ class Simulation:
             else:
                 sink(
                     {
-                        "t": kernel._now,
+                        "t": kernel.now,
                         "kind": "state",
                         "node": name,
                         "event": _EVENT_NAMES[kind],
@@ -190,7 +190,7 @@ class Simulation:
         host = Host(
             name,
             self.kernel,
-            self.network,
+            self.network.send,
             stream(self.seed, "net", name),
             offset_s,
             drift_ppm,
@@ -251,7 +251,7 @@ class Simulation:
             return
         self._record("host", node=name, status="left", how="leave")
         host.driver.leave()
-        self.at(self.kernel._now + LEAVE_LINGER_S, self._exit, name, host.epoch)
+        self.at(self.kernel.now + LEAVE_LINGER_S, self._exit, name, host.epoch)
 
     def _exit(self, name: NodeId, epoch: int) -> None:
         host = self.hosts[name]
@@ -264,7 +264,7 @@ class Simulation:
             return
         host.pause()
         self.impair([name], "pause", True)
-        self.at(self.kernel._now + duration_s, self._unpause, name, host.epoch)
+        self.at(self.kernel.now + duration_s, self._unpause, name, host.epoch)
 
     def _unpause(self, name: NodeId, epoch: int) -> None:
         host = self.hosts[name]
