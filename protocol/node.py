@@ -98,7 +98,8 @@ ALIVE, SUSPECT, DEAD, LEFT = (
 _RUN, _REFUSE = Outcome.RUN, Outcome.REFUSE
 _APPLY, _CONFIRM, _REFUTE = Verdict.APPLY, Verdict.CONFIRM, Verdict.REFUTE
 
-# Bytes kept free in a datagram for the message's own fields (version, type, seq, target name).
+# Bytes kept free in a datagram for the message's own fixed fields (version, type, seq, array
+# and string headers); a Ping or PingReq also carries its target's name, counted on top.
 _HEADER_RESERVE = 32
 
 
@@ -280,7 +281,7 @@ class Node:
             return
         self._seq += 1
         self._relayed[self._seq] = (origin, request.seq)
-        self._send(request.target, Ping(self._seq, request.target, self._piggyback()))
+        self._send(request.target, Ping(self._seq, request.target, self._piggyback(naming=request.target)))
         self._set_timer(now + self.config.probe_timeout_s, RelayTimeout(self._seq))
 
     def _on_push_pull(self, src: NodeId, message: PushPull, now: float) -> None:
@@ -318,7 +319,7 @@ class Node:
             return
         relays = self._table.random_members(self.config.indirect_checks, exclude=probe.target)
         for relay in relays:
-            self._send(relay, PingReq(timer.seq, probe.target, self._piggyback()))
+            self._send(relay, PingReq(timer.seq, probe.target, self._piggyback(naming=probe.target)))
         if self.config.lifeguard_nack:
             probe.expected_nacks = len(relays)
 
@@ -386,7 +387,7 @@ class Node:
         self._probe = _Probe(self._seq, target)
         held = self._table.records[target]
         buddy = held if held.state is SUSPECT and self.config.lifeguard_buddy else None
-        self._send(target, Ping(self._seq, target, self._piggyback(first=buddy)))
+        self._send(target, Ping(self._seq, target, self._piggyback(first=buddy, naming=target)))
         self._set_timer(now + self._scaled(self.config.probe_timeout_s), ProbeTimeout(self._seq))
         self._set_timer(now + interval, ProbeRoundEnd(self._seq))
 
@@ -534,10 +535,11 @@ class Node:
     def _set_timer(self, at: float, timer: Timer) -> None:
         self._timers.append(SetTimer(at, timer))
 
-    def _piggyback(self, first: Update | None = None) -> tuple[Update, ...]:
+    def _piggyback(self, first: Update | None = None, naming: NodeId = "") -> tuple[Update, ...]:
+        """News for a message whose fields name the member `naming` (a ping's target), if any."""
         if not len(self._queue) and first is None:
             return ()
-        budget = self.config.packet_budget_bytes - _HEADER_RESERVE - len(self.name)
+        budget = self.config.packet_budget_bytes - _HEADER_RESERVE - len(naming.encode())
         return self._queue.select(self.config.max_updates_per_message, budget, first=first)
 
     def _snapshot(self) -> tuple[Update, ...]:

@@ -1,0 +1,209 @@
+"""Node behaviours no other test pinned down, each found by a mutant that survived the mutation
+smoke run (benchmarks/mutation_smoke.py). Exact effects, time stepped by hand, as in test_node.py.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from swimlab.protocol import codec
+from swimlab.protocol.config import lan
+from swimlab.protocol.effects import NO_EFFECTS, Send, SetTimer
+from swimlab.protocol.errors import LocalProtocolError
+from swimlab.protocol.events import MemberFailed
+from swimlab.protocol.lifecycle import Lifecycle
+from swimlab.protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
+from swimlab.protocol.node import Node
+from swimlab.protocol.suspicion import Suspicions
+from swimlab.protocol.timers import (
+    GossipTick,
+    ProbeRoundEnd,
+    ProbeTick,
+    ProbeTimeout,
+    PushPullTick,
+    ReclaimDead,
+    ReconnectTick,
+    SuspicionTimeout,
+)
+
+A, S, D = MemberState.ALIVE, MemberState.SUSPECT, MemberState.DEAD
+
+
+def alive(name: str, inc: int = 0) -> Update:
+    return Update(A, name, inc, name)
+
+
+def node_knowing(*members: str, name: str = "a", seed: int = 1) -> Node:
+    node = Node(name, lan(), random.Random(seed))
+    node.start(0.0)
+    node.handle_message(members[0], PushPull(tuple(alive(m) for m in members), reply=True), 0.0)
+    return node
+
+
+# --- start(known) ---------------------------------------------------------------------------------
+
+
+def test_start_with_known_members_installs_them_silently_and_probes_each_in_one_pass():
+    known = tuple(alive(n) for n in ("a", "b", "c", "d"))  # its own record is skipped
+    node = Node("a", lan(), random.Random(11))
+    effects = node.start(0.0, known)
+    assert effects.sends == () and effects.events == ()  # no gossip, no notifications
+    assert node.cluster_size() == 4 and dict(node.view()) == {u.member: u for u in known}
+    targets, effects, t = [], node.handle_timer(ProbeTick(), 1.0), 1.0
+    for _ in range(3):
+        (ping,) = effects.sends
+        targets.append(ping.dst)
+        node.handle_message(ping.dst, Ack(ping.message.seq), t + 0.01)
+        t += 1.0
+        effects = node.handle_timer(ProbeRoundEnd(ping.message.seq), t)
+    assert sorted(targets) == ["b", "c", "d"]  # round robin: each known member once per pass
+
+
+def test_start_refuses_a_known_member_that_is_not_alive_and_stays_new():
+    node = Node("a", lan(), random.Random(12))
+    with pytest.raises(LocalProtocolError, match="takes alive members"):
+        node.start(0.0, (alive("b"), Update(S, "c", 0, "b")))
+    assert node.lifecycle is Lifecycle.NEW and dict(node.view()) == {"a": alive("a")}
+    node.start(0.0, (alive("b"),))  # and can still be started properly
+
+
+@pytest.mark.parametrize(("name", "ok"), [("x" * 255, True), ("é" * 127 + "x", True), ("x" * 256, False)])
+def test_node_names_up_to_255_utf8_bytes(name, ok):
+    if ok:
+        assert Node(name, lan(), random.Random(0)).name == name
+    else:
+        with pytest.raises(LocalProtocolError, match=r"1\.\.255 UTF-8 bytes"):
+            Node(name, lan(), random.Random(0))
+
+
+# --- recover ---------------------------------------------------------------------------------------
+
+
+def test_recover_outbids_the_old_life_rearms_every_timer_and_forgets_relays():
+    node = node_knowing("b", "c", "d")
+    suspected = node.handle_message("b", Gossip((Update(S, "c", 0, "b"),)), 1.0)
+    (old_suspicion,) = [t for t in suspected.timers if isinstance(t.timer, SuspicionTimeout)]
+    node.handle_message("b", Gossip((Update(D, "d", 0, "b"),)), 2.0)
+    (relayed_ping,) = node.handle_message("b", PingReq(77, "c"), 3.0).sends
+    effects = node.recover(10.0)
+    assert node.incarnation == 1
+    timers = [(type(t.timer), t.at) for t in effects.timers]
+    assert [k for k, _ in timers[:4]] == [ProbeTick, GossipTick, PushPullTick, ReconnectTick]
+    (suspicion,) = [t for t in effects.timers if isinstance(t.timer, SuspicionTimeout)]
+    assert suspicion.at == old_suspicion.at  # same deadline as before the crash ...
+    assert suspicion.timer.token > old_suspicion.timer.token  # ... with a fresh token
+    assert SetTimer(2.0 + 3600.0, ReclaimDead("d", 0)) in effects.timers
+    (sync,) = effects.sends
+    assert sync.dst in ("b", "c") and alive("a", 1) in sync.message.members
+    # The relay of the previous life is gone: a late ack for it is not forwarded to b.
+    assert node.handle_message("c", Ack(relayed_ping.message.seq), 10.1).sends == ()
+    # And the next message to anyone carries the new incarnation.
+    (ack,) = node.handle_message("b", Ping(5, "a"), 10.2).sends
+    assert alive("a", 1) in ack.message.updates
+
+
+# --- suspicion tokens ------------------------------------------------------------------------------
+
+
+def test_two_confirmations_after_the_deadline_rearm_at_now_and_only_the_newest_timer_counts():
+    node = node_knowing(*(f"m{i}" for i in range(99)))
+    node.handle_message("m1", Gossip((Update(S, "m0", 0, "m1"),)), 1.0)
+    # 60 s later (past every deadline) two more accusers: each re-arms the timer at `now`.
+    first = node.handle_message("m2", Gossip((Update(S, "m0", 0, "m2"),)), 60.0)
+    second = node.handle_message("m3", Gossip((Update(S, "m0", 0, "m3"),)), 60.0)
+    (t1,) = [t.timer for t in first.timers if isinstance(t.timer, SuspicionTimeout)]
+    (t2,) = [t.timer for t in second.timers if isinstance(t.timer, SuspicionTimeout)]
+    assert t1.token < t2.token and (t1.member, t1.incarnation) == (t2.member, t2.incarnation)
+    assert node.handle_timer(t1, 60.0) is NO_EFFECTS  # superseded by token, though m0 is still suspect
+    assert node.handle_timer(t2, 60.0).events == (MemberFailed("m0", 0, "a"),)
+
+
+def test_suspicion_expects_confirmations_only_with_at_least_k_plus_2_members():
+    # lan: suspicion_mult 4 → k = 2 confirmations; min = 4 × max(1, log10 n) s, max = 6 × min.
+    suspicions = Suspicions(lan())
+    news = Update(S, "m", 0, "b")
+    assert suspicions.start(news, 10.0, cluster_size=4).at == 10.0 + 6 * 4.0  # n − 2 = k: expects k
+    assert suspicions.start(news, 10.0, cluster_size=3).at == 10.0 + 4.0  # n − 2 < k: expects none
+
+
+def test_accusers_beyond_k_confirmations_change_nothing():
+    suspicions = Suspicions(lan())
+    suspicions.start(Update(S, "m", 0, "b"), 0.0, cluster_size=100)
+    assert suspicions.confirm(Update(S, "m", 0, "c"), 1.0) is not None
+    assert suspicions.confirm(Update(S, "m", 0, "c"), 1.5) is None  # no accuser counts twice
+    assert suspicions.confirm(Update(S, "m", 0, "b"), 1.6) is None  # the first accuser included
+    assert suspicions.confirm(Update(S, "m", 0, "d"), 2.0) is not None  # k = 2 reached
+    assert suspicions.confirm(Update(S, "m", 0, "e"), 3.0) is None
+
+
+# --- gossip grid, nacks, buddy, datagram budget --------------------------------------------------------
+
+
+def test_gossip_stops_when_idle_and_news_rearms_the_grid_strictly_after_now():
+    node = Node("a", lan(), random.Random(13))
+    (_probe, gossip, *_rest) = node.start(0.0).timers
+    phase = gossip.at
+    assert node.handle_timer(GossipTick(), phase) is NO_EFFECTS  # nothing to say: the grid idles
+    effects = node.handle_message("b", Gossip((alive("c"),)), 1.03)
+    expected = phase + (math.floor((1.03 - phase) / 0.2) + 1) * 0.2
+    assert effects.timers == (SetTimer(expected, GossipTick()),) and 1.03 < expected <= 1.23
+    # More news while a tick is pending does not add another.
+    assert node.handle_message("b", Gossip((alive("d"),)), 1.05).timers == ()
+
+
+@pytest.mark.parametrize("nacks", [0, 1, 2, 3])
+def test_with_nacks_a_failed_probe_costs_health_only_for_the_nacks_that_did_not_come(nacks):
+    node = node_knowing("b", "c", "d", "e")
+    (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
+    relays = node.handle_timer(ProbeTimeout(ping.message.seq), 1.5).sends
+    assert len(relays) == 3 and all(isinstance(s.message, PingReq) for s in relays)
+    for relay in relays[:nacks]:
+        node.handle_message(relay.dst, Nack(ping.message.seq), 1.7)
+    node.handle_timer(ProbeRoundEnd(ping.message.seq), 2.0)
+    assert node.awareness == 3 - nacks  # memberlist: missed nacks, not the failed probe, count
+
+
+def test_a_ping_to_a_suspect_carries_the_suspicion_even_after_the_queue_ran_dry():
+    node = node_knowing("b")
+    node.handle_message("c", Gossip((Update(S, "b", 0, "c"),)), 1.0)
+    for seq in range(1, 30):  # acks spend the queue's retransmissions
+        (ack,) = node.handle_message("b", Ping(seq, "a"), 1.0 + seq / 100).sends
+        if not ack.message.updates:
+            break
+    else:
+        pytest.fail("the gossip queue never ran dry")
+    (ping,) = node.handle_timer(ProbeTick(), 2.0).sends
+    assert ping == Send("b", Ping(ping.message.seq, "b", (Update(S, "b", 0, "c"),)))  # Lifeguard's buddy
+
+
+def test_a_ping_between_nodes_with_the_longest_names_fits_the_datagram_budget():
+    def longest(i: int) -> str:
+        return f"{i:03d}".ljust(255, "x")
+
+    node = node_knowing(*(longest(i) for i in range(1, 40)), name=longest(0))  # 39 joins queued
+    (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
+    assert ping.message.updates  # it did piggyback ...
+    assert len(codec.encode(ping.message)) <= lan().packet_budget_bytes  # ... within one datagram
+
+
+def test_a_ping_to_a_member_with_a_long_name_fits_the_datagram_budget():
+    """Regression (found by the mutation smoke run): the budget subtracted the sender's name, but
+    a ping carries its target's: node "a" pinging a 255-byte name sent 1,532 bytes, which the
+    Driver then had to push over a stream instead of a datagram."""
+    long = "L" * 255
+    node = node_knowing(*(f"{i:03d}".ljust(60, "x") for i in range(1, 40)), long)
+    effects, t = node.handle_timer(ProbeTick(), 1.0), 1.0
+    for _ in range(40):
+        (ping,) = effects.sends
+        assert len(codec.encode(ping.message)) <= lan().packet_budget_bytes, ping.dst[:8]
+        if ping.dst == long:
+            assert len(ping.message.updates) >= 5  # still well filled
+            break
+        node.handle_message(ping.dst, Ack(ping.message.seq), t + 0.01)
+        t += 1.0
+        effects = node.handle_timer(ProbeRoundEnd(ping.message.seq), t)
+    else:
+        pytest.fail("the long-named member was never probed")
