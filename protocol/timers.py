@@ -20,7 +20,8 @@ from .messages import NodeId
 
 @dataclass(frozen=True, slots=True)
 class ProbeTick:
-    """Start the next probe round (only the first is a tick; later rounds chain from ProbeRoundEnd)."""
+    """Start a probe round: the first one, or the next after a round that found nobody to probe
+    (otherwise rounds chain from ProbeRoundEnd)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,8 @@ class PushPullTick:
 
 @dataclass(frozen=True, slots=True)
 class ReconnectTick:
-    """Try a full-state exchange with one dead member, so healed partitions re-merge (Serf's reconnect)."""
+    """Retry the join seeds while no live member is known (Serf's retry_join), and try a full-state
+    exchange with one dead member, so healed partitions re-merge (Serf's reconnect)."""
 
 
 @dataclass(frozen=True, slots=True)
