@@ -205,9 +205,6 @@ class PeerDetectors:
         self._new = new
         self._by_peer: dict[str, PhiAccrualDetector] = {}
 
-    def __contains__(self, peer: object) -> bool:
-        return peer in self._by_peer
-
     def heartbeat(self, peer: str, now: float) -> None:
         detector = self._by_peer.get(peer)
         if detector is None:

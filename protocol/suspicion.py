@@ -13,7 +13,6 @@ Each method that arms a timer returns it as a `SetTimer` for the Node to emit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from .config import Config
@@ -48,18 +47,6 @@ class Suspicions:
         self._config = config
         self._open: dict[NodeId, Suspicion] = {}
         self._token = 0
-
-    def __contains__(self, member: object) -> bool:
-        return member in self._open
-
-    def __len__(self) -> int:
-        return len(self._open)
-
-    def __iter__(self) -> Iterator[NodeId]:
-        return iter(self._open)
-
-    def get(self, member: NodeId) -> Suspicion | None:
-        return self._open.get(member)
 
     def start(self, news: Update, now: float, cluster_size: int) -> SetTimer:
         """Open (or replace) the suspicion `news` reports, with `cluster_size` members known."""

@@ -11,7 +11,7 @@ import pytest
 
 from swimlab.protocol import codec
 from swimlab.protocol.config import lan
-from swimlab.protocol.effects import NO_EFFECTS, Send, SetTimer
+from swimlab.protocol.effects import NO_EFFECTS, Effects, Send, SetTimer
 from swimlab.protocol.errors import LocalProtocolError
 from swimlab.protocol.events import MemberFailed
 from swimlab.protocol.lifecycle import Lifecycle
@@ -70,7 +70,9 @@ def test_start_refuses_a_known_member_that_is_not_alive_and_stays_new():
     node.start(0.0, (alive("b"),))  # and can still be started properly
 
 
-@pytest.mark.parametrize(("name", "ok"), [("x" * 255, True), ("é" * 127 + "x", True), ("x" * 256, False)])
+@pytest.mark.parametrize(
+    ("name", "ok"), [("x" * 255, True), ("é" * 127 + "x", True), ("x" * 256, False), ("", False)]
+)
 def test_node_names_up_to_255_utf8_bytes(name, ok):
     if ok:
         assert Node(name, lan(), random.Random(0)).name == name
@@ -207,3 +209,141 @@ def test_a_ping_to_a_member_with_a_long_name_fits_the_datagram_budget():
         effects = node.handle_timer(ProbeRoundEnd(ping.message.seq), t)
     else:
         pytest.fail("the long-named member was never probed")
+
+
+# --- more behaviours the full mutation run (--budget 0) found unpinned ---------------------------------
+
+
+def test_leave_records_the_node_itself_as_left():
+    node = node_knowing("b")
+    node.leave(1.0)
+    assert node.view()["a"] == Update(MemberState.LEFT, "a", 0, "a")
+
+
+def test_recover_drops_the_probe_of_the_previous_life_so_probing_resumes():
+    node = node_knowing("b")
+    node.handle_timer(ProbeTick(), 1.0)  # a probe round is running when the process crashes
+    (tick,) = [t for t in node.recover(5.0).timers if isinstance(t.timer, ProbeTick)]
+    (ping,) = node.handle_timer(ProbeTick(), tick.at).sends
+    assert isinstance(ping.message, Ping) and ping.dst == "b"
+
+
+def test_recover_does_not_rearm_a_suspicion_that_was_refuted():
+    node = node_knowing("b", "c", "d")
+    node.handle_message("c", Gossip((Update(S, "b", 0, "c"),)), 1.0)
+    node.handle_message("b", Gossip((alive("b", 1),)), 2.0)  # b refuted
+    assert not [t for t in node.recover(5.0).timers if isinstance(t.timer, SuspicionTimeout)]
+
+
+def test_news_piggybacked_on_acks_and_nacks_is_learned_even_with_no_probe_running():
+    node = node_knowing("b")
+    node.handle_message("b", Ack(99, (alive("c"),)), 1.0)
+    node.handle_message("b", Nack(98, (alive("d"),)), 1.1)
+    assert {"c", "d"} <= set(node.view())
+
+
+def test_an_acked_probe_restores_health_one_step():
+    node = node_knowing("b")
+    (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
+    node.handle_timer(ProbeTimeout(ping.message.seq), 1.5)  # nobody to relay through
+    (ping2,) = node.handle_timer(ProbeRoundEnd(ping.message.seq), 2.0).sends
+    assert node.awareness == 1
+    node.handle_message("b", Ack(ping2.message.seq), 2.1)
+    assert node.awareness == 0
+    node.handle_message("b", Ack(ping2.message.seq), 2.2)  # a duplicate ack counts once
+    assert node.awareness == 0
+
+
+def test_one_relay_that_nacks_leaves_health_unchanged():
+    node = node_knowing("b", "c")
+    (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
+    (relay,) = node.handle_timer(ProbeTimeout(ping.message.seq), 1.5).sends
+    node.handle_message(relay.dst, Nack(ping.message.seq), 1.7)
+    node.handle_timer(ProbeRoundEnd(ping.message.seq), 2.0)
+    assert node.awareness == 0
+
+
+def test_without_lhm_health_never_moves():
+    node = Node("a", lan().replace(lifeguard_lhm=False), random.Random(1))
+    node.start(0.0)
+    node.handle_message("b", PushPull((alive("b"),), reply=True), 0.0)
+    (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
+    node.handle_timer(ProbeRoundEnd(ping.message.seq), 2.0)
+    assert node.awareness == 0
+
+
+def test_asked_to_relay_a_ping_to_itself_a_node_acks_at_once():
+    node = node_knowing("b")
+    effects = node.handle_message("b", PingReq(5, "a"), 1.0)
+    assert effects == Effects(sends=(Send("b", Ack(5, (alive("b"),))),))  # no ping, no relay timer
+
+
+def test_a_lone_node_rearms_its_probe_tick_one_interval_later():
+    node = Node("a", lan(), random.Random(1))
+    node.start(0.0)
+    assert node.handle_timer(ProbeTick(), 1.0) == Effects(timers=(SetTimer(2.0, ProbeTick()),))
+
+
+def test_stale_probe_timers_do_nothing():
+    node = node_knowing("b", "c", "d")
+    (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
+    stale = ping.message.seq + 50
+    assert node.handle_timer(ProbeTimeout(stale), 1.5) is NO_EFFECTS
+    assert node.handle_timer(ProbeRoundEnd(stale), 1.6) is NO_EFFECTS
+    assert node.handle_timer(ProbeTick(), 1.7) is NO_EFFECTS  # a round is already running
+
+
+def test_a_death_arms_the_reclaim_which_spares_a_member_that_came_back():
+    node = node_knowing("b", "c")
+    effects = node.handle_message("c", Gossip((Update(D, "b", 0, "c"),)), 1.0)
+    assert SetTimer(3601.0, ReclaimDead("b", 0)) in effects.timers
+    node.handle_message("b", Gossip((alive("b", 1),)), 2.0)  # b rejoins
+    assert node.handle_timer(ReclaimDead("b", 0), 3601.0) is NO_EFFECTS
+    assert node.view()["b"] == alive("b", 1)
+
+
+def test_an_independent_confirmation_is_gossiped_on():
+    node = node_knowing("b", "c", "d")
+    node.handle_message("b", Gossip((Update(S, "d", 0, "b"),)), 1.0)
+    for seq in range(1, 30):  # spend the queue
+        (ack,) = node.handle_message("b", Ping(seq, "a"), 1.0 + seq / 100).sends
+        if not ack.message.updates:
+            break
+    node.handle_message("c", Gossip((Update(S, "d", 0, "c"),)), 2.0)
+    (ack,) = node.handle_message("b", Ping(99, "a"), 2.1).sends
+    assert Update(S, "d", 0, "c") in ack.message.updates  # memberlist re-gossips confirmations
+
+
+def test_api_calls_refuse_time_going_backwards_too():
+    node = node_knowing("b")
+    node.handle_message("b", Ping(1, "a"), 5.0)
+    with pytest.raises(LocalProtocolError, match="time went backwards"):
+        node.join(("b",), 4.0)
+
+
+def test_news_right_after_start_does_not_add_a_second_gossip_tick():
+    node = Node("a", lan(), random.Random(1))
+    node.start(0.0)  # its gossip tick is pending
+    assert node.handle_message("b", Gossip((alive("c"),)), 0.01).timers == ()
+
+
+def test_a_ping_to_an_alive_member_carries_nothing_once_the_queue_ran_dry():
+    node = node_knowing("b")
+    for seq in range(1, 30):
+        (ack,) = node.handle_message("b", Ping(seq, "a"), 1.0 + seq / 100).sends
+        if not ack.message.updates:
+            break
+    (ping,) = node.handle_timer(ProbeTick(), 2.0).sends
+    assert ping.message.updates == ()  # no buddy for a member that is not suspect
+
+
+def test_phi_probes_a_member_it_spared_again_next_round():
+    node = Node("a", lan().replace(detector="phi"), random.Random(8))
+    node.start(0.0)
+    node.handle_message("b", PushPull((alive("b"), alive("c"), alive("d")), reply=True), 0.0)
+    for t in range(1, 11):
+        for m in ("b", "c", "d"):
+            node.handle_message(m, Ping(t, "a"), float(t))
+    (ping,) = node.handle_timer(ProbeTick(), 10.5).sends
+    (next_ping,) = node.handle_timer(ProbeRoundEnd(ping.message.seq), 11.5).sends
+    assert next_ping.dst == ping.dst  # heard from 1.5 s ago: no suspicion, probed again

@@ -90,6 +90,7 @@ def test_node_emits_what_each_cell_says(old, new):
     if new is None:
         effects = node.handle_timer(ReclaimDead("m", 5), 1.0)
         record = Update(old, "m", 5, "b")
+        assert "m" not in node.view()
     else:
         record = Update(new, "m", 6, "c")  # newer than held: precedence applies every cell
         effects = node.handle_message("c", Gossip((record,)), 1.0)
