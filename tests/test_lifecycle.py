@@ -19,7 +19,7 @@ from swimlab.protocol.effects import NO_EFFECTS
 from swimlab.protocol.errors import LocalProtocolError
 from swimlab.protocol.lifecycle import LIFECYCLE, Input, Lifecycle, Outcome
 from swimlab.protocol.messages import Gossip, MemberState, Ping, PushPull, Update
-from swimlab.protocol.node import _PHASES, Node
+from swimlab.protocol.node import _PHASES, Node, _compile
 from swimlab.protocol.timers import (
     TIMER_DISPATCH,
     GossipTick,
@@ -175,3 +175,14 @@ def test_every_timer_of_a_node_that_left_is_dropped_except_the_gossip_tick(timer
 def test_every_timer_before_start_is_refused(timer):
     with pytest.raises(LocalProtocolError, match="fired before start"):
         Node("a", lan(), random.Random(1)).handle_timer(timer, 0.0)
+
+
+@pytest.mark.parametrize("what", [Input.MESSAGE, Input.TIMER, Input.GOSSIP_TICK])
+def test_a_table_where_a_message_or_timer_changes_the_phase_is_refused_at_import(what, monkeypatch):
+    # The Node never moves the phase on a message or a timer (it skips the transition on the hot
+    # path), so a table that asks for it must not compile.
+    row = dict(LIFECYCLE[RUNNING])
+    row[what] = type(row[what])(RUN, LEFT)
+    monkeypatch.setitem(LIFECYCLE, RUNNING, row)
+    with pytest.raises(AssertionError, match="must not change the phase"):
+        _compile(RUNNING)

@@ -13,7 +13,7 @@ from swimlab.protocol import codec
 from swimlab.protocol.config import lan
 from swimlab.protocol.effects import NO_EFFECTS, Effects, Send, SetTimer
 from swimlab.protocol.errors import LocalProtocolError
-from swimlab.protocol.events import MemberFailed
+from swimlab.protocol.events import MemberFailed, MemberSuspected
 from swimlab.protocol.lifecycle import Lifecycle
 from swimlab.protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
 from swimlab.protocol.node import Node
@@ -347,3 +347,30 @@ def test_phi_probes_a_member_it_spared_again_next_round():
     (ping,) = node.handle_timer(ProbeTick(), 10.5).sends
     (next_ping,) = node.handle_timer(ProbeRoundEnd(ping.message.seq), 11.5).sends
     assert next_ping.dst == ping.dst  # heard from 1.5 s ago: no suspicion, probed again
+
+
+def test_probe_order_is_reshuffled_after_each_full_pass():
+    from swimlab.protocol.members import MemberTable
+
+    table = MemberTable("a", random.Random(5))
+    table.install_alive(alive(f"m{i}") for i in range(8))
+    passes = [[table.next_probe_target() for _ in range(8)] for _ in range(4)]
+    assert all(sorted(p) == [f"m{i}" for i in range(8)] for p in passes)  # each pass visits all once
+    assert len({tuple(p) for p in passes}) > 1  # SWIM §4.3: a new random order per pass
+
+
+def test_phi_forgets_a_dead_members_heartbeats_so_a_returning_member_starts_afresh():
+    node = Node("a", lan().replace(detector="phi"), random.Random(8))
+    node.start(0.0)
+    node.handle_message("b", PushPull((alive("b"),), reply=True), 0.0)
+    for i in range(1, 100):  # b was heard every 0.1 s: its old history expects 0.1 s gaps
+        node.handle_message("b", Ping(i, "a"), i / 10)
+    node.handle_message("c", Gossip((Update(D, "b", 0, "c"),)), 10.5)
+    node.handle_message("b", Gossip((alive("b", 1),)), 20.0)  # back, and heard once
+    node.handle_message("b", Ping(500, "a"), 20.0)
+    (ping,) = node.handle_timer(ProbeTick(), 22.0).sends
+    node.handle_timer(ProbeTimeout(ping.message.seq), 22.5)
+    end = node.handle_timer(ProbeRoundEnd(ping.message.seq), 23.0)
+    # A fresh detector (1 s first-heartbeat estimate) finds 3 s of silence unremarkable (phi ~4.7);
+    # the dead life's 0.1 s history would have made it phi ~10 and suspected b at once.
+    assert not [e for e in end.events if isinstance(e, MemberSuspected)]
