@@ -50,12 +50,18 @@ TESTS: dict[str, list[str]] = {
     "notifications.py": ["tests/test_notifications.py"],
     "timers.py": ["tests/test_lifecycle.py"],
     "members.py": [
+        "tests/test_members.py",
         "tests/test_node_edges.py",
         "tests/test_node.py",
         "tests/test_lifecycle.py",
         "tests/test_cluster.py",
     ],
-    "suspicion.py": ["tests/test_node_edges.py", "tests/test_node.py", "tests/test_cluster.py"],
+    "suspicion.py": [
+        "tests/test_suspicion.py",
+        "tests/test_node_edges.py",
+        "tests/test_node.py",
+        "tests/test_cluster.py",
+    ],
     "node.py": [
         "tests/test_node_edges.py",
         "tests/test_node.py",

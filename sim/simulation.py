@@ -233,7 +233,7 @@ class Simulation:
         self._record("host", node=name, status="down", how="crash")
 
     def restart(self, name: NodeId, wiped: bool) -> None:
-        """Bring a crashed host back: a new Node (wiped) or the old one resumed (kept)."""
+        """Bring a crashed host back: a new Node (wiped) or the old one recovered (kept: `Node.recover`)."""
         host = self.hosts[name]
         if host.up:
             host.crash()
