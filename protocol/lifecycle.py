@@ -15,7 +15,8 @@ all) is spent, as memberlist waits for the leave broadcast before it shuts down;
 probe and probes nobody, so its peers' suspicion ends in "left", never "dead".
 
 Timers count as TIMER, except the gossip tick (GOSSIP_TICK); `timers.TIMER_DISPATCH` says which
-timer is which.
+timer is which. Only API calls move a node to another phase: a row in which a message or a timer
+would is refused when node.py compiles the table at import.
 """
 
 from __future__ import annotations
