@@ -36,7 +36,7 @@ def simpy_floor(n: int = 500_000, pending: int = 2_000) -> float:
     def deliver() -> None:
         if left[0] > 0:
             left[0] -= 1
-            kernel.call_at(kernel._now + rng.random(), deliver)
+            kernel.call_at(kernel.now + rng.random(), deliver)
 
     for _ in range(pending):
         kernel.call_at(rng.random(), deliver)

@@ -127,7 +127,7 @@ class LiveHost:
             return
         self.endpoint = self._bind(self.address)
         self.up = True
-        self.driver.resume()
+        self.driver.recover()
 
     def leave(self) -> None:
         if self.up and self.driver is not None:

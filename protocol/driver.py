@@ -53,8 +53,9 @@ class Driver:
     def start(self, known: Iterable[Update] = ()) -> None:
         self.apply(self.node.start(self.clock.now(), known))
 
-    def resume(self) -> None:
-        self.apply(self.node.resume(self.clock.now()))
+    def recover(self) -> None:
+        """The process restarted after a crash with the node's state kept (see `Node.recover`)."""
+        self.apply(self.node.recover(self.clock.now()))
 
     def join(self, seeds: Iterable[NodeId]) -> None:
         self.apply(self.node.join(tuple(seeds), self.clock.now()))

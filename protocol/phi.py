@@ -1,8 +1,8 @@
 """The phi accrual failure detector, as Akka implements it, in seconds.
 
-This module owns the suspicion level of one monitored peer: the history of heartbeat
-inter-arrival times (`HeartbeatHistory`), the logistic approximation of the normal CDF (`phi`)
-and the detector that combines them (`PhiAccrualDetector`). It is a port of Akka's
+This module owns the suspicion level of monitored peers: the history of heartbeat inter-arrival
+times (`HeartbeatHistory`), the logistic approximation of the normal CDF (`phi`), the detector
+that combines them (`PhiAccrualDetector`) and one per peer (`PeerDetectors`). It is a port of Akka's
 `akka.remote.PhiAccrualFailureDetector` and `HeartbeatHistory` (Hayashibara et al., "The φ
 accrual failure detector", 2004); Akka counts milliseconds, we count seconds.
 
@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Callable
 
 from .errors import ConfigError, LocalProtocolError
 
-__all__ = ["HeartbeatHistory", "PhiAccrualDetector", "phi"]
+__all__ = ["HeartbeatHistory", "PeerDetectors", "PhiAccrualDetector", "phi"]
 
 
 def phi(time_diff: float, mean: float, std_deviation: float) -> float:
@@ -189,3 +190,30 @@ class PhiAccrualDetector:
     def is_available(self, now: float) -> bool:
         """True while phi at `now` is below the threshold."""
         return self.phi(now) < self.threshold
+
+
+class PeerDetectors:
+    """One `PhiAccrualDetector` per monitored peer, made by `new()` at the peer's first heartbeat.
+
+    A peer never heard from has phi `math.inf`: with no sign of life there is no evidence that
+    it is up. `forget` drops a peer that left the live set; it starts afresh if it comes back.
+    """
+
+    __slots__ = ("_by_peer", "_new")
+
+    def __init__(self, new: Callable[[], PhiAccrualDetector]) -> None:
+        self._new = new
+        self._by_peer: dict[str, PhiAccrualDetector] = {}
+
+    def heartbeat(self, peer: str, now: float) -> None:
+        detector = self._by_peer.get(peer)
+        if detector is None:
+            detector = self._by_peer[peer] = self._new()
+        detector.heartbeat(now)
+
+    def phi(self, peer: str, now: float) -> float:
+        detector = self._by_peer.get(peer)
+        return math.inf if detector is None else detector.phi(now)
+
+    def forget(self, peer: str) -> None:
+        self._by_peer.pop(peer, None)

@@ -3,18 +3,25 @@
 Nothing is ever cancelled (SimPy cannot cancel, and not cancelling keeps runtimes thin): the
 Node checks, when a timer fires, that the thing it was set for is still current (the probe
 `seq`, the suspicion `token`, the member's `incarnation`) and ignores it otherwise.
+
+Everything that decides what a due timer does lives here too: `TIMER_DISPATCH` maps each timer
+type to the Node handler that runs it and to the lifecycle input it counts as (lifecycle.py
+says in which phase that input runs; a node that left still runs its gossip ticks).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
+from .lifecycle import Input
 from .messages import NodeId
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeTick:
-    """Start the next probe round (only the first is a tick; later rounds chain from ProbeRoundEnd)."""
+    """Start a probe round: the first one, or the next after a round that found nobody to probe
+    (otherwise rounds chain from ProbeRoundEnd)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +66,8 @@ class PushPullTick:
 
 @dataclass(frozen=True, slots=True)
 class ReconnectTick:
-    """Try a full-state exchange with one dead member, so healed partitions re-merge (Serf's reconnect)."""
+    """Retry the join seeds while no live member is known (Serf's retry_join), and try a full-state
+    exchange with one dead member, so healed partitions re-merge (Serf's reconnect)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,3 +89,17 @@ Timer = (
     | ReconnectTick
     | ReclaimDead
 )
+
+# timer → (Node handler, lifecycle input). Each handler starts by checking that what its timer
+# was set for is still current (the probe seq, the suspicion token, the member's incarnation).
+TIMER_DISPATCH: Final[dict[type[Timer], tuple[str, Input]]] = {
+    ProbeTick: ("on_probe_tick", Input.TIMER),  # stale once a probe round runs
+    ProbeTimeout: ("on_probe_timeout", Input.TIMER),  # stale unless probe `seq` runs, unacked
+    ProbeRoundEnd: ("on_probe_round_end", Input.TIMER),  # stale unless probe `seq` runs
+    RelayTimeout: ("on_relay_timeout", Input.TIMER),  # stale once the relayed ping was acked
+    SuspicionTimeout: ("on_suspicion_timeout", Input.TIMER),  # stale once `token` is superseded
+    GossipTick: ("on_gossip_tick", Input.GOSSIP_TICK),
+    PushPullTick: ("on_push_pull_tick", Input.TIMER),
+    ReconnectTick: ("on_reconnect_tick", Input.TIMER),
+    ReclaimDead: ("on_reclaim_dead", Input.TIMER),  # stale once the member came back
+}

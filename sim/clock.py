@@ -21,6 +21,11 @@ if TYPE_CHECKING:
     from .kernel import Kernel
 
 
+FireTimer = Callable[[int, int, float, Callable[[Timer], None], Timer, int], None]
+"""The host's callback for a due timer: (epoch, clock generation, local `when`, callback, timer,
+key in `pending`, 0 when timers are not tracked)."""
+
+
 class ClockError(ValueError):
     """An impossible clock operation (a backward step, a non-positive rate)."""
 
@@ -45,17 +50,17 @@ class SimClock:
     def __init__(
         self,
         kernel: Kernel,
-        fire: Callable[[int, int, float, Callable[[Timer], None], Timer], None],
+        fire: FireTimer,
         epoch_of: Callable[[], int],
         offset_s: float = 0.0,
         drift_ppm: float = 0.0,
         track_timers: bool = False,
     ) -> None:
         self.kernel = kernel
-        self.fire = fire  # host callback: (epoch, generation, when, callback, timer)
+        self.fire = fire
         self.epoch_of = epoch_of
-        self._base_t = kernel._now
-        self._base_local = offset_s + kernel._now
+        self._base_t = kernel.now
+        self._base_local = offset_s + kernel.now
         self._rate = _rate(drift_ppm)
         self._floor = float("-inf")
         self.generation = 0
@@ -65,7 +70,7 @@ class SimClock:
 
     # protocol.transport.Clock -------------------------------------------------------------
     def now(self) -> float:
-        local = self._base_local + self._rate * (self.kernel._now - self._base_t)
+        local = self._base_local + self._rate * (self.kernel.now - self._base_t)
         # Float rounding in the global<->local mapping must never make time run backwards.
         return local if local > self._floor else self._floor
 
@@ -109,7 +114,7 @@ class SimClock:
 
     def _rebase(self) -> None:
         local = self.now()
-        self._base_t = self.kernel._now
+        self._base_t = self.kernel.now
         self._base_local = local
 
     def _rearm(self) -> None:

@@ -1,7 +1,9 @@
 """A simulated host: one protocol Node + the shared Driver, its clock, and its process life.
 
-The host is the node's transport (it hands sends to the Network) and owns what happens to the
-*process*: up/down, crash epochs, GC-like pauses and slow message handling.
+The host is the node's transport (it hands each send to `transmit`, which the Simulation wires
+to `Network.send`) and owns what happens to the *process*: up/down, crash epochs, GC-like pauses
+and slow message handling. The dependency runs one way, network → host: the network holds the
+hosts, checks their epoch on arrival and calls `receive`; a host never sees the network.
 
 - Epoch: bumped on every crash. Timers and in-flight deliveries carry the epoch they were made
   in; anything from an older life is dropped, as a restarted process has no memory of it.
@@ -23,7 +25,9 @@ from .clock import SimClock
 
 if TYPE_CHECKING:
     from .kernel import Kernel
-    from .network import Network
+
+Transmit = Callable[["Host", NodeId, bytes, Message, bool], None]
+"""Hand a send to the network: (source host, destination, payload, decoded message, reliable)."""
 
 
 class Host:
@@ -36,10 +40,10 @@ class Host:
         "lives",
         "name",
         "net_rng",
-        "network",
         "node",
         "paused",
         "slow_s",
+        "transmit",
         "up",
     )
 
@@ -47,7 +51,7 @@ class Host:
         self,
         name: NodeId,
         kernel: Kernel,
-        network: Network,
+        transmit: Transmit,
         net_rng: random.Random,
         offset_s: float = 0.0,
         drift_ppm: float = 0.0,
@@ -55,8 +59,8 @@ class Host:
     ) -> None:
         self.name = name
         self.kernel = kernel
-        self.network = network
-        self.net_rng = net_rng
+        self.transmit = transmit
+        self.net_rng = net_rng  # the network's draws for packets this host sends
         self.epoch = 0
         self.up = False
         self.paused = False
@@ -72,7 +76,7 @@ class Host:
 
     # protocol.transport.Transport --------------------------------------------------------------
     def send(self, dst: NodeId, payload: bytes, message: Message, reliable: bool) -> None:
-        self.network.send(self, dst, payload, message, reliable)
+        self.transmit(self, dst, payload, message, reliable)
 
     # Inputs from the kernel -------------------------------------------------------------------
     def _fire_timer(
@@ -102,7 +106,7 @@ class Host:
             self.backlog.append((False, src, message, data))
         elif self.slow_s:
             self.kernel.call_at(
-                self.kernel._now + self.slow_s, self._handle_late, self.epoch, src, message, data
+                self.kernel.now + self.slow_s, self._handle_late, self.epoch, src, message, data
             )
         else:
             self._handle(src, message, data)

@@ -5,6 +5,9 @@ tiny slotted record pushed straight onto SimPy's heap, whose `step()` calls it b
 attributes of a SimPy event are touched by `Environment.step` (`callbacks` and `_ok`), so the
 record provides just those.
 
+Time: `Kernel.now` (SimPy's public property) is the one way the rest of sim/ reads the clock;
+only this module touches SimPy's private `_now`, `_queue` and `_eid`, as it pushes onto its heap.
+
 Same-instant ordering: SimPy breaks ties between events at the same time by a monotonically
 increasing id (FIFO). Races between simultaneous events are exactly where bugs hide, so the id
 here is a seeded random key with the counter in its low bits (unique, so ties never compare the
@@ -17,7 +20,7 @@ import random
 from collections.abc import Callable, Iterator
 from heapq import heappush
 from itertools import count
-from typing import Any
+from typing import Any, cast
 
 import simpy
 from simpy.events import NORMAL, URGENT
@@ -48,27 +51,33 @@ def _tie_break_ids(rng: random.Random) -> Iterator[int]:
         yield (getrandbits(24) << 40) | n
 
 
+# SimPy's heap as we use it: its own events and our `_Call` records side by side.
+_Heap = list[tuple[float, int, int, Any]]
+
+
 class Kernel(simpy.Environment):
     """SimPy environment with seeded tie-breaks and a cheap `call_at`."""
 
     def __init__(self, rng: random.Random) -> None:
         super().__init__(0.0)
-        self._eid = _tie_break_ids(rng)
+        # SimPy declares `_eid` an itertools.count; its scheduler only ever calls next() on it.
+        self._eid = _tie_break_ids(rng)  # type: ignore[assignment]
+        self._heap = cast(_Heap, self._queue)  # the same list, typed for the records we push
         self.scheduled = 0
 
     def call_at(self, when: float, fn: Callable[..., None], *args: Any) -> None:
         """Call `fn(*args)` at global time `when` (now, if `when` is in the past)."""
         now = self._now
-        heappush(self._queue, (when if when > now else now, NORMAL, next(self._eid), _Call(fn, args)))
+        heappush(self._heap, (when if when > now else now, NORMAL, next(self._eid), _Call(fn, args)))
         self.scheduled += 1
 
     def call_urgent(self, when: float, fn: Callable[..., None], *args: Any) -> None:
         """Like `call_at`, but ahead of ordinary events at the same instant (fault operations)."""
         now = self._now
-        heappush(self._queue, (when if when > now else now, URGENT, next(self._eid), _Call(fn, args)))
+        heappush(self._heap, (when if when > now else now, URGENT, next(self._eid), _Call(fn, args)))
         self.scheduled += 1
 
     @property
     def processed(self) -> int:
         """Callbacks run so far (scheduled minus still pending)."""
-        return self.scheduled - sum(1 for e in self._queue if type(e[3]) is _Call)
+        return self.scheduled - sum(1 for e in self._heap if type(e[3]) is _Call)

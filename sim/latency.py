@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import networkx as nx
 
@@ -50,18 +50,18 @@ class LogNormal:
         return rng.lognormvariate(math.log(self.median_s), self.sigma)
 
 
-def named_graph(kind: str, routers: int, hop_ms: float) -> nx.Graph:
+def named_graph(kind: str, routers: int, hop_ms: float) -> nx.Graph[int]:
     """A router graph of a named shape (`grid`, `ring`, `star`, `random`) with every link
     `hop_ms` long; `random` is a fixed small world, the same for every seed."""
     side = max(1, int(math.sqrt(routers)))
-    builders = {
+    builders: dict[str, Callable[[], nx.Graph[int]]] = {
         "grid": lambda: nx.convert_node_labels_to_integers(nx.grid_2d_graph(side, max(1, routers // side))),
         "ring": lambda: nx.cycle_graph(max(routers, 3)),
         "star": lambda: nx.star_graph(max(routers - 1, 1)),
         "random": lambda: nx.connected_watts_strogatz_graph(max(routers, 4), 2, 0.3, seed=7),
     }
     graph = builders[kind]()
-    nx.set_edge_attributes(graph, hop_ms, "latency_ms")
+    nx.set_edge_attributes(graph, dict.fromkeys(graph.edges, hop_ms), "latency_ms")
     return graph
 
 
@@ -70,7 +70,7 @@ class Topology:
     """Nodes are placed round-robin on the graph's vertices; latency is the weighted shortest
     path (edge attribute `weight_key`, in milliseconds) plus `base_s` per hop-free delivery."""
 
-    graph: nx.Graph
+    graph: nx.Graph[Any]
     weight_key: str = "latency_ms"
     base_s: float = 0.0
     _place: dict[NodeId, object] = field(default_factory=dict)

@@ -95,7 +95,7 @@ class Network:
     # Sending ----------------------------------------------------------------------------------
     def send(self, src: Host, dst: NodeId, payload: bytes, message: Message, reliable: bool) -> None:
         kernel = self.kernel
-        now = kernel._now
+        now = kernel.now
         size = len(payload)
         self.sent += 1
         self.sent_bytes += size
@@ -152,15 +152,15 @@ class Network:
     # Arriving ---------------------------------------------------------------------------------
     def _arrive(self, src: NodeId, host: Host, epoch: int, message: Message, data: bytes | None) -> None:
         if host.epoch != epoch or not host.up:
-            self._drop(self.kernel._now, src, host.name, message, "down")
+            self._drop(self.kernel.now, src, host.name, message, "down")
             return
         grudges = self.grudges
         if (grudges and src in grudges.get(host.name, ())) or host.name in self.blackholed:
-            self._drop(self.kernel._now, src, host.name, message, "partition")
+            self._drop(self.kernel.now, src, host.name, message, "partition")
             return
         self.delivered += 1
         if self.trace_messages:
-            self.sink(trace_schema.deliver(self.kernel._now, src, host.name, type(message).__name__))
+            self.sink(trace_schema.deliver(self.kernel.now, src, host.name, type(message).__name__))
         host.receive(src, message, data)
 
     def _drop(

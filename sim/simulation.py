@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
@@ -92,7 +92,7 @@ class Simulation:
     # Scheduling ---------------------------------------------------------------------------------
     @property
     def now(self) -> float:
-        return self.kernel._now
+        return self.kernel.now
 
     def at(self, when: float, operation: Callable[..., None], *args: Any) -> None:
         """Run a fault operation at global time `when`, ahead of same-instant traffic."""
@@ -114,7 +114,7 @@ class Simulation:
 
     # Records ------------------------------------------------------------------------------------
     def _host_record(self, name: NodeId, status: trace_schema.HostStatus, how: trace_schema.HostHow) -> None:
-        self.sink(trace_schema.host(self.kernel._now, name, status, how))
+        self.sink(trace_schema.host(self.kernel.now, name, status, how))
 
     def _event_sink(self, name: NodeId) -> Callable[[Event], None]:
         sink = self.sink
@@ -123,17 +123,20 @@ class Simulation:
 
         def on_event(event: Event) -> None:
             self.state_records += 1
-            sink(notification(kernel._now, name, event))
+            sink(notification(kernel.now, name, event))
 
         return on_event
 
     def record_fault(self, op: str, nodes: Iterable[NodeId], **params: Any) -> None:
         """Record a fault operation as the scenario named it (the nemesis calls this)."""
-        self.sink(trace_schema.fault(self.kernel._now, op, list(nodes), **params))
+        self.sink(trace_schema.fault(self.kernel.now, op, list(nodes), **params))
 
-    def impair(self, names: Iterable[NodeId], cause: trace_schema.ImpairCause, on: bool) -> None:
+    def impair(self, names: Iterable[NodeId], cause: Cause, on: bool) -> None:
+        recorded = cast(
+            trace_schema.ImpairCause, cause.value
+        )  # the fault table's cause, as the trace names it
         for name in names:
-            self.sink(trace_schema.impair(self.kernel._now, name, cause, on))
+            self.sink(trace_schema.impair(self.kernel.now, name, recorded, on))
 
     # Nodes --------------------------------------------------------------------------------------
     def node_names(self) -> list[NodeId]:
@@ -158,7 +161,7 @@ class Simulation:
         host = Host(
             name,
             self.kernel,
-            self.network,
+            self.network.send,
             stream(self.seed, "net", name),
             offset_s,
             drift_ppm,
@@ -202,7 +205,7 @@ class Simulation:
         self._host_record(name, "down", "crash")
 
     def restart(self, name: NodeId, wiped: bool) -> None:
-        """Bring a crashed host back: a new Node (wiped) or the old one resumed (kept)."""
+        """Bring a crashed host back: a new Node (wiped) or the old one recovered (kept: `Node.recover`)."""
         host = self.hosts[name]
         if host.up:
             host.crash()
@@ -212,7 +215,7 @@ class Simulation:
             return
         host.up = True
         self._host_record(name, "up", "restart-kept")
-        host.driver.resume()
+        host.driver.recover()
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]
@@ -220,7 +223,7 @@ class Simulation:
             return
         self._host_record(name, "left", "leave")
         host.driver.leave()
-        self.at(self.kernel._now + LEAVE_LINGER_S, self._exit, name, host.epoch)
+        self.at(self.kernel.now + LEAVE_LINGER_S, self._exit, name, host.epoch)
 
     def _exit(self, name: NodeId, epoch: int) -> None:
         host = self.hosts[name]
@@ -233,7 +236,7 @@ class Simulation:
             return
         host.pause()
         self.impair([name], Cause.PAUSE, True)
-        self.at(self.kernel._now + duration_s, self._unpause, name, host.epoch)
+        self.at(self.kernel.now + duration_s, self._unpause, name, host.epoch)
 
     def _unpause(self, name: NodeId, epoch: int) -> None:
         host = self.hosts[name]

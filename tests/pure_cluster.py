@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import heapq
 import random
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 
 from swimlab.protocol import codec
 from swimlab.protocol.config import Config, lan
@@ -64,13 +65,18 @@ class PureCluster:
         self.now = 0.0
         self.names = [f"n{i:03d}" for i in range(n)]
         self.nodes: dict[NodeId, Node] = {}
-        self.epoch: dict[NodeId, int] = {}
+        self.epoch: dict[NodeId, int] = {}  # bumped by every crash and restart: stale deliveries drop
+        self.lives: dict[NodeId, int] = {}  # how many Node objects each name has had (wiped restarts)
         self.crashed: set[NodeId] = set()
         self.cut: set[tuple[NodeId, NodeId]] = set()  # (src, dst) pairs whose packets are dropped
         self.loss = 0.0
         self.in_flight: list[InFlight] = []
         self.events: list[tuple[float, NodeId, Event]] = []
         self.sent = 0
+        # Wraps every input after start_all (a message, a timer, or "start" / "join" / "recover"
+        # when a node restarts): `on_input(name, input, run)` must call `run()`
+        # (which feeds the node and returns its Effects) and return what it returned.
+        self.on_input: Callable[[NodeId, object, Callable[[], Effects]], Effects] | None = None
         self._heap: list[_Due] = []
         self._seq = 0
         for name in self.names:
@@ -81,6 +87,7 @@ class PureCluster:
         node = Node(name, self.config, random.Random(f"{self.seed}:{name}:{self.epoch.get(name, 0)}"))
         self.nodes[name] = node
         self.epoch[name] = self.epoch.get(name, 0) + 1
+        self.lives[name] = self.lives.get(name, 0) + 1
         return node
 
     def start_all(self, seed_node: NodeId | None = None) -> None:
@@ -100,13 +107,13 @@ class PureCluster:
         self.crashed.discard(name)
         if wiped:
             node = self._new_node(name)
-            self.apply(name, node.start(self.now))
+            self.apply(name, self._input(name, "start", partial(node.start, self.now)))
             live_seeds = tuple(s for s in seeds if s != name)
             if live_seeds:
-                self.apply(name, node.join(live_seeds, self.now))
+                self.apply(name, self._input(name, "join", partial(node.join, live_seeds, self.now)))
         else:
             self.epoch[name] += 1
-            self.apply(name, self.nodes[name].resume(self.now))
+            self.apply(name, self._input(name, "recover", partial(self.nodes[name].recover, self.now)))
 
     def partition(self, *groups: Iterable[NodeId]) -> None:
         """Cut every link between different groups, both ways."""
@@ -156,12 +163,17 @@ class PureCluster:
             name = due.node
             if name in self.crashed:
                 continue
+            node, now = self.nodes[name], self.now
             if due.message is not None:
-                self.apply(name, self.nodes[name].handle_message(due.src, due.message, self.now))
+                run = partial(node.handle_message, due.src, due.message, now)
+                self.apply(name, self._input(name, due.message, run))
             elif due.epoch == self.epoch[name]:
                 assert due.timer is not None
-                self.apply(name, self.nodes[name].handle_timer(due.timer, self.now))
+                self.apply(name, self._input(name, due.timer, partial(node.handle_timer, due.timer, now)))
         self.now = max(self.now, t)
+
+    def _input(self, name: NodeId, what: object, run: Callable[[], Effects]) -> Effects:
+        return run() if self.on_input is None else self.on_input(name, what, run)
 
     def run_for(self, dt: float) -> None:
         self.run_until(self.now + dt)

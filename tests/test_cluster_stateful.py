@@ -6,11 +6,16 @@ named after the protocol's promises. `settle_and_compare` (parsec-style) heals e
 the cluster run on a clean network and asserts every live node holds the same view.
 """
 
+from collections.abc import Callable
+
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from swimlab.protocol.effects import Effects
 from swimlab.protocol.events import MemberFailed, MemberSuspected
-from swimlab.protocol.messages import MemberState
+from swimlab.protocol.messages import Ack, Message, PingReq, PushPull, Update
+from swimlab.protocol.messages import MemberState as M
+from swimlab.protocol.timers import ProbeRoundEnd, ProbeTimeout, ReclaimDead, RelayTimeout, SuspicionTimeout
 
 from .pure_cluster import PureCluster
 
@@ -19,7 +24,14 @@ N = 5
 SETTLE_S = 24.0 + 30.0 + 30.0 + 40.0
 
 
+def carried(message: Message) -> tuple[Update, ...]:
+    """The membership records a message carries (piggybacked updates, or a full state)."""
+    return message.members if isinstance(message, PushPull) else message.updates
+
+
 class ClusterMachine(RuleBasedStateMachine):
+    """Checks the five invariants stated at the top of protocol/node.py, numbered as there."""
+
     def __init__(self) -> None:
         super().__init__()
         # Joins complete on a clean network first: a join whose seed is unreachable fails (and
@@ -28,10 +40,109 @@ class ClusterMachine(RuleBasedStateMachine):
         self.cluster.start_all()
         self.cluster.run_for(5.0)
         self.cluster.manual_network = True
-        self.incarnations: dict[str, tuple[int, int]] = {}  # node → (epoch of its life, incarnation)
-        self.held: dict[
-            tuple[str, str], tuple[int, int]
-        ] = {}  # (viewer, member) → (viewer epoch, incarnation)
+        self.cluster.on_input = self.observe
+        # A life is one Node object under a name (a wiped restart starts a new one): the
+        # cluster's explicit counter, never an object identity that the allocator may reuse.
+        self.incarnations: dict[str, tuple[int, int]] = {}  # node → (life, incarnation)
+        self.held: dict[tuple[str, str], tuple[int, int]] = {}  # (viewer, member) → (viewer's life, inc)
+        # Invariant 3's bookkeeping, per (node, life), from what the node itself asked for.
+        self.suspicion_token: dict[tuple[str, int, str], int] = {}  # (node, life, member) → last token
+        self.probe_seq: dict[tuple[str, int], int] = {}  # (node, life) → seq of its last probe round
+        self.acked: set[tuple[str, int, int]] = set()  # (node, life, seq): probes acked
+        self.relaying: set[tuple[str, int, int]] = set()  # (relay, life, seq) of pings it relays
+        self.relay_answered: set[tuple[str, int, int]] = set()  # (relay, life, seq) acks forwarded
+        # Invariant 5: node → (life, incarnation) it owes an alive announcement at.
+        self.owed: dict[str, tuple[int, int]] = {}
+        self.checked = {"stale timers": 0, "remote deaths": 0, "re-announcements": 0}
+
+    def life(self, name: str) -> int:
+        return self.cluster.lives[name]
+
+    # Invariants 3, 4 and 5 are about one input and its effects: checked around each input.
+    def observe(self, name: str, what: object, run: Callable[[], Effects]) -> Effects:
+        node, life = self.cluster.nodes[name], self.life(name)
+        before = dict(node.view())
+        stale = self.is_stale(name, life, what, before)
+        owed_before, incarnation_before = self.owed.get(name), node.incarnation
+        effects = run()
+        if stale:
+            self.checked["stale timers"] += 1
+            assert not effects and dict(node.view()) == before, (name, what, effects)  # invariant 3
+        if isinstance(what, PushPull):
+            for record in what.members:
+                if record.state is M.DEAD and record.member != name:
+                    self.checked["remote deaths"] += 1
+                    held = before.get(record.member)
+                    now_held = node.view().get(record.member)
+                    if held is None or not held.is_down:  # invariant 4: never dead by hearsay alone
+                        assert now_held is None or now_held.state is not M.DEAD, (name, record, now_held)
+        self.note_requests(name, life, what, effects)
+        if isinstance(what, Message):
+            stale_accusations = [
+                u
+                for u in carried(what)
+                if u.member == name and u.state is not M.ALIVE and u.incarnation < incarnation_before
+            ]
+            if stale_accusations and owed_before is None and node.lifecycle.value == "running":
+                self.owed[name] = (life, incarnation_before)
+        self.check_announcement(name, life, effects)
+        return effects
+
+    def is_stale(self, name: str, life: int, what: object, view: dict[str, Update]) -> bool:
+        if isinstance(what, SuspicionTimeout):
+            held = view.get(what.member)
+            latest = self.suspicion_token.get((name, life, what.member))  # None: set before we watched
+            superseded = latest is not None and latest != what.token
+            return (
+                superseded
+                or held is None
+                or held.state is not M.SUSPECT
+                or held.incarnation != what.incarnation
+            )
+        if isinstance(what, ProbeTimeout | ProbeRoundEnd):
+            latest = self.probe_seq.get((name, life))
+            superseded = latest is not None and latest != what.seq
+            return superseded or (isinstance(what, ProbeTimeout) and (name, life, what.seq) in self.acked)
+        if isinstance(what, RelayTimeout):
+            return (name, life, what.seq) in self.relay_answered
+        if isinstance(what, ReclaimDead):
+            held = view.get(what.member)
+            return held is None or not held.is_down or held.incarnation != what.incarnation
+        return False
+
+    def note_requests(self, name: str, life: int, what: object, effects: Effects) -> None:
+        """Record what the node asked for, so that later timers can be judged stale or not."""
+        for set_timer in effects.timers:
+            timer = set_timer.timer
+            if isinstance(timer, SuspicionTimeout):
+                self.suspicion_token[(name, life, timer.member)] = timer.token
+            elif isinstance(timer, ProbeRoundEnd):
+                self.probe_seq[(name, life)] = timer.seq
+            elif isinstance(timer, RelayTimeout) and isinstance(what, PingReq):
+                self.relaying.add((name, life, timer.seq))
+        if isinstance(what, Ack):
+            if self.probe_seq.get((name, life)) == what.seq:
+                self.acked.add((name, life, what.seq))
+            if (name, life, what.seq) in self.relaying and any(
+                isinstance(s.message, Ack) for s in effects.sends
+            ):
+                self.relay_answered.add((name, life, what.seq))
+
+    def check_announcement(self, name: str, life: int, effects: Effects) -> None:
+        """Invariant 5: the first message sent after a stale accusation carries our alive record."""
+        owed = self.owed.get(name)
+        if owed is None or not effects.sends:
+            return
+        del self.owed[name]
+        if owed[0] != life:
+            return
+        first = carried(effects.sends[0].message)
+        self.checked["re-announcements"] += 1
+        assert any(u.member == name and u.state is M.ALIVE and u.incarnation >= owed[1] for u in first), (
+            name,
+            owed,
+            effects.sends[0],
+        )
 
     names = st.sampled_from([f"n{i:03d}" for i in range(N)])
 
@@ -67,6 +178,7 @@ class ClusterMachine(RuleBasedStateMachine):
     def crash(self, name):
         if name not in self.cluster.crashed:
             self.cluster.crash(name)
+            self.owed.pop(name, None)  # a crashed process owes nothing; a restart announces itself
 
     @rule(name=names, wiped=st.booleans())
     def restart(self, name, wiped):
@@ -88,31 +200,31 @@ class ClusterMachine(RuleBasedStateMachine):
         self.cluster.heal()
 
     @invariant()
-    def incarnations_never_decrease(self):
+    def incarnations_never_decrease(self):  # invariant 2, own incarnation
         for name in self.cluster.names:
-            node = self.cluster.nodes[name]
+            node, life = self.cluster.nodes[name], self.life(name)
             # A wiped restart is a new Node (a new life) that starts again at 0; within a life, never down.
             previous = self.incarnations.get(name)
-            if previous is not None and previous[0] == id(node):
+            if previous is not None and previous[0] == life:
                 assert node.incarnation >= previous[1], (name, previous, node.incarnation)
-            self.incarnations[name] = (id(node), node.incarnation)
+            self.incarnations[name] = (life, node.incarnation)
 
     @invariant()
-    def held_incarnations_never_decrease(self):
+    def held_incarnations_never_decrease(self):  # invariant 2, the incarnations a node holds
         for viewer in self.cluster.names:
-            node = self.cluster.nodes[viewer]
+            node, life = self.cluster.nodes[viewer], self.life(viewer)
             for member, record in node.view().items():
                 key = (viewer, member)
                 previous = self.held.get(key)
-                if previous is not None and previous[0] == id(node):
+                if previous is not None and previous[0] == life:
                     assert record.incarnation >= previous[1], (viewer, member, previous, record)
-                self.held[key] = (id(node), record.incarnation)
+                self.held[key] = (life, record.incarnation)
 
     @invariant()
-    def no_node_ever_declares_itself_dead(self):
+    def no_node_ever_declares_itself_dead(self):  # invariant 1
         for name in self.cluster.live():
             own = self.cluster.nodes[name].view()[name]
-            assert own.state is MemberState.ALIVE, (name, own)
+            assert own.state is M.ALIVE, (name, own)
             assert own.incarnation == self.cluster.nodes[name].incarnation
         for _t, node, event in self.cluster.events:
             accused_self = isinstance(event, MemberSuspected | MemberFailed) and event.member == node

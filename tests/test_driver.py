@@ -2,7 +2,7 @@
 
 import random
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from swimlab.protocol import codec
@@ -79,14 +79,47 @@ def test_bytes_in_are_decoded_and_replies_go_out_encoded_with_reliability_chosen
     )
 
 
-@given(st.binary(max_size=300))
-def test_garbage_is_counted_and_dropped_and_changes_nothing(data):
+def mangled_datagrams() -> st.SearchStrategy[bytes]:
+    """Random bytes, and valid datagrams truncated or with one byte changed: both kinds of input."""
+    valid = st.sampled_from(
+        [
+            codec.encode(Ping(7, "a", (Update(MemberState.SUSPECT, "c", 3, "b"),))),
+            codec.encode(Ack(7)),
+            codec.encode(PushPull((Update(MemberState.ALIVE, "b", 0, "b"),), join=True)),
+        ]
+    )
+    mangled = st.tuples(valid, st.integers(0, 200), st.integers(0, 255), st.booleans()).map(
+        lambda t: t[0][: t[1]] if t[3] else t[0][: t[1]] + bytes([t[2]]) + t[0][t[1] + 1 :]
+    )
+    return st.one_of(st.binary(max_size=300), valid, mangled)
+
+
+@example(b"")  # the empty datagram
+@example(b"\xff" * 8)  # no valid version byte
+@given(mangled_datagrams())
+def test_undecodable_bytes_are_counted_and_dropped_and_decodable_ones_reach_the_node(data):
     driver, transport, _clock, _ = make_driver()
     before = dict(driver.node.view())
     try:
         codec.decode(data)
-    except codec.RemoteProtocolError:
-        driver.datagram_received("evil", data)
-        assert driver.stats.malformed_dropped == 1
-        assert driver.stats.last_error
+    except codec.RemoteProtocolError as exc:
+        expected_error: str | None = str(exc)
+    else:
+        expected_error = None
+    driver.datagram_received("evil", data)
+    stats = driver.stats
+    if expected_error is not None:
+        assert (stats.malformed_dropped, stats.messages_received) == (1, 0)
+        assert stats.last_error == expected_error  # the codec's own words, naming what is wrong
         assert dict(driver.node.view()) == before and transport.sent == []
+    else:
+        # Decodable (even if mangled into another valid message): handed to the node, not counted as garbage.
+        assert (stats.malformed_dropped, stats.messages_received, stats.last_error) == (0, 1, "")
+
+
+def test_a_truncated_datagram_is_counted_with_the_codecs_error():
+    driver, transport, _clock, _ = make_driver()
+    data = codec.encode(Ping(7, "a"))[:-1]
+    driver.datagram_received("evil", data)
+    assert driver.stats.malformed_dropped == 1 and driver.stats.messages_received == 0
+    assert driver.stats.last_error and transport.sent == []

@@ -229,3 +229,19 @@ def test_awareness_max_multiplier_one_pins_score_at_zero() -> None:
 def test_awareness_invalid_max_multiplier() -> None:
     with pytest.raises(ConfigError, match="max_multiplier"):
         apply_awareness_delta(0, 1, 0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: suspicion_timeout(4, -1, 1.0), lambda: push_pull_scale(30.0, -1)],
+    ids=["suspicion_timeout", "push_pull_scale"],
+)
+def test_negative_cluster_size_is_a_config_error(call) -> None:
+    with pytest.raises(ConfigError, match="cluster size n must be >= 0"):
+        call()
+
+
+@pytest.mark.parametrize(("n", "expected_s"), [(0, 30.0), (1, 2.0)])
+def test_suspicion_remaining_time_with_a_single_expected_confirmation(n: int, expected_s: float) -> None:
+    # k = 1: no confirmation yet keeps the maximum, the one confirmation brings the minimum.
+    assert remaining_suspicion_time(n, 1, 0.0, 2.0, 30.0) == expected_s

@@ -300,8 +300,17 @@ def test_invalid_arguments_raise_config_error_naming_the_argument(
         PhiAccrualDetector(**kwargs)  # type: ignore[arg-type]
 
 
-def test_acceptable_pause_of_zero_is_valid() -> None:
-    PhiAccrualDetector(acceptable_heartbeat_pause=0.0)
+def test_acceptable_pause_of_zero_is_valid_and_gives_no_slack_beyond_the_mean() -> None:
+    strict = PhiAccrualDetector(acceptable_heartbeat_pause=0.0)
+    lenient = PhiAccrualDetector(acceptable_heartbeat_pause=1.0)
+    for t in range(10):  # 1 s heartbeats: history 0.75, 1.25 (the seed) + 9 × 1.0 → mean 1.0 s
+        strict.heartbeat(float(t))
+        lenient.heartbeat(float(t))
+    # At exactly the mean interval the CDF is 0.5: phi = -log10(0.5) with no pause added ...
+    assert strict.phi(10.0) == pytest.approx(0.301, abs=0.001)
+    # ... while a 1 s acceptable pause shifts the expected arrival to 2 s: nothing suspicious yet.
+    assert lenient.phi(10.0) < 1e-3
+    assert not strict.is_available(11.0) and lenient.is_available(11.0)
 
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)

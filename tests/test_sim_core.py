@@ -32,7 +32,7 @@ class EchoNode:
     def join(self, seeds: tuple[str, ...], now: float) -> Effects:
         return Effects()
 
-    def resume(self, now: float) -> Effects:
+    def recover(self, now: float) -> Effects:
         return self.start(now)
 
     def handle_timer(self, timer: object, now: float) -> Effects:
