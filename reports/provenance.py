@@ -50,6 +50,8 @@ def git_state() -> tuple[str | None, bool | None]:
 
 def scenario_sha256(effective_scenario: dict[str, Any]) -> str:
     """sha256 of the scenario as it ran (`scenarios.schema.effective`: --set applied, defaults
-    filled), over its canonical JSON: equal scenarios hash equal whatever file they came from."""
-    canonical = json.dumps(effective_scenario, sort_keys=True, separators=(",", ":"), default=str)
+    filled), over its canonical JSON without `source` (where the file was): equal scenarios hash
+    equal whatever file or folder they came from."""
+    content = {k: v for k, v in effective_scenario.items() if k != "source"}
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
