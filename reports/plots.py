@@ -87,7 +87,7 @@ def _save(fig: Figure, stem: Path, fixed: bool = False) -> list[str]:
         fig.tight_layout()
         # The tight box (it keeps the legends placed below the axes inside the image), measured
         # once for both files: bbox_inches="tight" would draw the figure twice per file.
-        bbox = fig.get_tightbbox(fig.canvas.get_renderer()).padded(0.1)
+        bbox = fig.get_tightbbox().padded(0.1)
     fig.savefig(paths[0], dpi=100, bbox_inches=bbox)
     # No date stamp: the same data gives the same SVG bytes.
     fig.savefig(paths[1], metadata={"Date": None}, bbox_inches=bbox)
