@@ -8,6 +8,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import warnings
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
 from swimlab.protocol import events, trace_schema
@@ -22,7 +24,7 @@ from swimlab.reports import plots, render
 from swimlab.reports.html import fmt
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.provenance import CHECKOUT
-from swimlab.reports.schema import read_result, read_sweep
+from swimlab.reports.schema import InjectedFault, read_result, read_sweep
 from swimlab.reports.timeline import fault_spans
 from swimlab.scenarios.cli import main
 from swimlab.scenarios.errors import ScenarioError
@@ -247,6 +249,22 @@ def test_a_crash_free_sweep_plots_what_it_tests_and_explains_the_rest(quiet_swee
     assert "detection CDF — no crash in any point of this sweep." in page(quiet_sweep)
 
 
+def test_a_metric_no_point_measured_is_not_drawn_and_the_page_says_so(
+    quiet_sweep: Path, tmp_path: Path
+) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(quiet_sweep, folder)
+    data = json.loads((folder / "sweep.json").read_text())
+    data["metrics"] = ["first_dead_s", "messages_per_node_per_s"]  # nothing crashed: no first dead
+    (folder / "sweep.json").write_text(json.dumps(data))
+    render.render_sweep(folder, point_pages=False)
+    assert (
+        not (folder / "sweep_first_dead_s.png").exists()
+        and (folder / "sweep_messages_per_node_per_s.png").exists()
+    )
+    assert "first dead verdict after a crash (s) — no point measured it" in page(folder)
+
+
 def test_the_console_rounds_times_and_never_prints_none(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -283,6 +301,59 @@ def test_every_time_axis_marks_the_fault_timeline(heal: Path, flip: Path, churn:
     flips = [m for m in timeline_marks(flip) if m[1] is not None]
     assert [(m[0], m[1]) for m in flips] == [(30.0, 50.0), (70.0, 90.0), (110.0, 130.0)]
     assert all(m[2].startswith("ingress drop ") for m in flips)
+
+
+def test_the_timeline_pairs_each_fault_with_its_end(quiet: Path) -> None:
+    result = read_result(quiet / "result.json")
+
+    def spans(*entries: dict[str, Any]) -> list[tuple[float, float | None, str, str]]:
+        faults = [msgspec.convert(e, InjectedFault) for e in entries]
+        return [
+            (s.start, s.end, s.label, s.ended_by)
+            for s in fault_spans(msgspec.structs.replace(result, faults=faults))
+        ]
+
+    partition = {
+        "t": 10.0,
+        "fault": "faults.0",
+        "op": "partition",
+        "nodes": [],
+        "params": {"shape": "halves"},
+    }
+    assert spans(partition, {"t": 25.0, "fault": "faults.1", "op": "heal", "nodes": []}) == [
+        (10.0, 25.0, "partition (halves)", "heal"),  # a heal of its own ends every partition
+        (25.0, None, "heal", ""),
+    ]
+    assert spans(partition) == [(10.0, 40.0, "partition (halves)", "end of run")]
+    flip = [
+        {"t": t, "fault": "faults.0.fault", "op": op, "nodes": ["n3"]}
+        for t, op in ((5.0, "loss"), (10.0, "loss_off"), (15.0, "loss"), (20.0, "loss_off"))
+    ]
+    assert spans(*flip) == [(5.0, 10.0, "loss n3", "loss_off"), (15.0, 20.0, "loss n3", "loss_off")]
+    rolling = [
+        {"t": 5.0, "fault": "faults.0", "op": "rolling_restart", "nodes": ["a", "b"], "batches": [["a"], ["b"]],
+         "params": {"interval_s": 10.0, "downtime_s": 2.0}},
+        {"t": 5.0, "fault": "faults.0", "op": "crash", "nodes": ["a"], "batch": 0},
+        {"t": 7.0, "fault": "faults.0", "op": "restart", "nodes": ["a"], "batch": 0},
+        {"t": 15.0, "fault": "faults.0", "op": "crash", "nodes": ["b"], "batch": 1},
+        {"t": 17.0, "fault": "faults.0", "op": "restart", "nodes": ["b"], "batch": 1},
+    ]  # fmt: skip
+    assert spans(*rolling) == [
+        (5.0, 17.0, "rolling restart", ""),
+        (5.0, 7.0, "batch 0 down", "restart"),
+        (15.0, 17.0, "batch 1 down", "restart"),
+    ]
+    mass = [
+        {
+            "t": 5.0,
+            "fault": "faults.0",
+            "op": "mass_restart",
+            "nodes": ["a", "b", "c"],
+            "params": {"downtime_s": 3.0},
+        },
+        {"t": 8.0, "fault": "faults.0", "op": "restart", "nodes": ["a", "b", "c"]},
+    ]
+    assert spans(*mass) == [(5.0, 8.0, "mass restart (3 nodes)", ""), (8.0, None, "restart (3 nodes)", "")]
 
 
 def test_every_run_page_has_a_fault_timeline(heal: Path, churn: Path, quiet: Path) -> None:
