@@ -115,7 +115,7 @@ def _page(title: str, body: str) -> str:
 
 def table(rows: Sequence[Sequence[Any]], header: Sequence[str], raw: Sequence[int] = ()) -> str:
     """A table in its own scrolling box; columns listed in `raw` hold trusted HTML (links)."""
-    head = "".join(f"<th>{e(h)}</th>" for h in header)
+    head = "<tr>" + "".join(f"<th>{e(h)}</th>" for h in header) + "</tr>" if any(header) else ""
 
     def cell(k: int, c: Any) -> str:
         if k in raw:
@@ -125,7 +125,7 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str], raw: Sequence[in
         return f"<td>{e(c)}</td>"
 
     body = "".join("<tr>" + "".join(cell(k, c) for k, c in enumerate(row)) + "</tr>" for row in rows)
-    return f'<div class="scroll"><table><tr>{head}</tr>{body}</table></div>'
+    return f'<div class="scroll"><table>{head}{body}</table></div>'
 
 
 def metrics_table(rows: Sequence[Row]) -> str:

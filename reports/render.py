@@ -241,6 +241,32 @@ def run_metrics(result: RunResult, summary: Mapping[str, float | None]) -> list[
                 "the rest were learned from others",
             ),
         ]
+    if m.heal:
+        s = "Re-merge after each heal"
+        for k, h in enumerate(m.heal):
+            label = (
+                "views re-merge after the heal (s)"
+                if len(m.heal) == 1
+                else f"views re-merge after heal {k + 1} (s)"
+            )
+            rows.append(
+                Row(
+                    s,
+                    label,
+                    "never" if h is None else round(h, 3),
+                    "until every live view is the live set again",
+                )
+            )
+    if scenario_ops(result) & set(INSTABLE_OPS):
+        s = "Instability"
+        rows.append(
+            Row(
+                s,
+                "view changes per node-hour after warm-up",
+                summary["view_changes_per_node_hour"],
+                "one node's view of one member flipping, up to down or back",
+            )
+        )
     fp = m.false_positives
     s = f"False positives (verdicts about a member up, unimpaired and clear of faults for {fp.grace_s:g} s)"
     rows += [
@@ -300,30 +326,6 @@ def run_metrics(result: RunResult, summary: Mapping[str, float | None]) -> list[
                 "bootstrap: views first agree (s)",
                 m.first_converged_s,
                 "every initial node up and every view complete",
-            )
-        )
-    if m.heal:
-        for k, h in enumerate(m.heal):
-            label = (
-                "views re-merge after the heal (s)"
-                if len(m.heal) == 1
-                else f"views re-merge after heal {k + 1} (s)"
-            )
-            rows.append(
-                Row(
-                    s,
-                    label,
-                    "never" if h is None else round(h, 3),
-                    "until every live view is the live set again",
-                )
-            )
-    if scenario_ops(result) & set(INSTABLE_OPS):
-        rows.append(
-            Row(
-                s,
-                "view changes per node-hour after warm-up",
-                summary["view_changes_per_node_hour"],
-                "instability: one node's view of one member flipping",
             )
         )
     rows += [
