@@ -104,7 +104,12 @@ def _fixed_layout(fig: Figure, ax: Axes, ncols: int = 2) -> None:
     rows below it: the x axes of a sweep's figures line up when the page stacks them."""
     handles, labels = ax.get_legend_handles_labels()
     rows = -(-len(handles) // ncols) if handles else 0
-    bottom = BELOW_AXES + LEGEND_ROW * rows + 0.1
+    fig.draw_without_rendering()  # to measure the x axis: tilted category names take more room
+    axis = ax.xaxis.get_tightbbox()
+    below = BELOW_AXES
+    if axis is not None:
+        below = max(below, (ax.get_window_extent().y0 - axis.y0) / fig.dpi + 0.15)
+    bottom = below + LEGEND_ROW * rows + 0.1
     width, height = LEFT + AXES_W + RIGHT, TOP + AXES_H + bottom
     fig.set_size_inches(width, height)
     ax.set_position((LEFT / width, bottom / height, AXES_W / width, AXES_H / height))
@@ -605,7 +610,11 @@ def x_axis(ax: Axes, x_key: str, xs: Sequence[Any]) -> None:
     """The sweep's x axis, the same on every figure: log2 for cluster sizes, ticks at the grid."""
     ax.set_xlabel(param_label(x_key))
     if not _numeric(xs):
-        ax.set_xticks(range(len(xs)), [str(v) for v in xs])
+        names = [str(v) for v in xs]
+        crowded = max(map(len, names)) * 0.08 > AXES_W / len(names)  # inches: names would collide
+        ax.set_xticks(
+            range(len(xs)), names, rotation=20 if crowded else 0, ha="right" if crowded else "center"
+        )
         ax.set_xlim(-0.5, len(xs) - 0.5)
         return
     if x_key == "cluster.nodes" and min(xs) > 0:
@@ -736,8 +745,11 @@ def serf_overlay(
             )
             for x in xs
         ]
-        fixed = f"n={n}" if n is not None else f"loss {loss:g}"
-        label = f"Serf's gossip model, 99% (fanout {fanout}, {gossip_interval_s:g} s rounds, {fixed})"
+        fixed = f"n = {n}" if n is not None else f"n = N, loss {loss:g}"
+        label = (
+            f"Serf's gossip model: 99% informed from one node ({fixed}, fanout {fanout}, "
+            f"{gossip_interval_s:g} s rounds)"
+        )
         ax.plot(xs, ys, color="black", linestyle="--", marker="x", label=label)
         return {"x": list(xs), "t99_s": ys, "label": label}
 

@@ -88,7 +88,9 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sweeps") / "crash-sweep"
     args = ["sweep", "crash_one", "--grid", "cluster.nodes=8,16", "--seeds", "2", "--workers", "2"]
     args += [f"--set={s}" for s in SWEEP_SETS] + ["--out", str(out), "--quiet"]
-    assert main(args) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a figure that warns (matplotlib's empty legend, ...) fails
+        assert main(args) == 0
     return out
 
 
@@ -96,7 +98,9 @@ def sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def quiet_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("sweeps") / "quiet-sweep"
     args = ["sweep", "steady_state", "--grid", "cluster.nodes=8,12", "--seeds", "1", "--workers", "2"]
-    assert main([*args, "--set", "duration_s=30", "--out", str(out), "--quiet"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main([*args, "--set", "duration_s=30", "--out", str(out), "--quiet"]) == 0
     return out
 
 
