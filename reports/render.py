@@ -100,7 +100,7 @@ def render_run(folder: str | Path, back: str | None = None) -> Path:
             drawn,
             figures,
             "convergence",
-            plots.convergence(result, folder / "convergence", title),
+            plots.convergence(result, folder / "convergence", title, spans),
             "How the news of each crash spread",
         ):
             notes.append("crash convergence — no crashed node was suspected before the run ended.")

@@ -360,6 +360,24 @@ def test_the_timeline_pairs_each_fault_with_its_end(quiet: Path) -> None:
     assert spans(*mass) == [(5.0, 8.0, "mass restart (3 nodes)", ""), (8.0, None, "restart (3 nodes)", "")]
 
 
+def test_the_convergence_axis_marks_the_other_faults_when_the_crashes_share_an_instant(
+    tmp_path: Path, many: Path, churn: Path
+) -> None:
+    scenario = tmp_path / "crash_in_loss.toml"
+    scenario.write_text(
+        'description = "a crash, then loss"\nduration_s = 60.0\n[cluster]\nnodes = 12\njoin_window_s = 2.0\n'
+        '[[faults]]\nat_s = 30.0\nop = "crash"\ncount = 1\n'
+        '[[faults]]\nat_s = 33.0\nop = "loss"\nrate = 0.1\nduration_s = 6.0\n'
+    )
+    run_scenario(load_scenario(str(scenario)), 1, out_dir=tmp_path / "run")
+    figure = drawn(tmp_path / "run")["convergence"]
+    assert figure["faults"] == [[3.0, 9.0, "loss"]]  # in seconds since the crash
+    assert "Other faults are marked as in the fault timeline." in figure["caption"]
+    assert drawn(many)["convergence"]["faults"] == []  # ten crashes at one instant, nothing else
+    assert "faults" not in drawn(churn)["convergence"]
+    assert "crashes happened at different instants" in drawn(churn)["convergence"]["caption"]
+
+
 def test_every_run_page_has_a_fault_timeline(heal: Path, churn: Path, quiet: Path) -> None:
     html = page(heal)
     row = re.search(
