@@ -27,6 +27,7 @@ point).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -222,7 +223,9 @@ def _fractions(numer: Sequence[int], live: Sequence[int]) -> list[float]:
     return [round(x / n, 6) if n else 0.0 for x, n in zip(numer, live, strict=True)]
 
 
-def convergence(result: RunResult, stem: Path, title: str) -> dict[str, Any] | None:
+def convergence(
+    result: RunResult, stem: Path, title: str, spans: Sequence[Span] = ()
+) -> dict[str, Any] | None:
     """Per crash, over seconds since the crash: top, the share of the live membership that has
     heard the suspicion, with Serf's gossip model started at each first suspicion; bottom, the
     share that holds the node dead, split into verdicts of the observer's own suspicion timer
@@ -313,7 +316,23 @@ def convergence(result: RunResult, stem: Path, title: str) -> dict[str, Any] | N
     for ax in (top, bottom):
         ax.set_ylim(-0.02, 1.02)
         ax.grid(alpha=0.3)
-    top.set_title(title, fontsize="medium")
+    # The other faults on this axis: only when every crash happened at one instant (else
+    # "seconds since the crash" is a different clock for each curve).
+    instants = {d.crash_s for d, _ in episodes}
+    shifted: list[Span] = []
+    if len(instants) == 1:
+        t0 = next(iter(instants))
+        shifted = [
+            dataclasses.replace(s, start=s.start - t0, end=None if s.end is None else s.end - t0)
+            for s in spans
+            if not (s.op == "crash" and s.start == t0)
+            and (s.start if s.end is None else s.end) >= t0
+            and s.start <= t0 + horizon
+        ]
+        data["faults"] = mark_faults(top, shifted)
+        mark_faults(bottom, shifted, name=False)
+        top.set_xlim(-0.02 * horizon, horizon * 1.04)
+    _title(top, title, shifted)
     _legend_below(fig, bottom)
     n_text = _range_text(n_at_suspicion)
     smallest = suspicion_timeout(int(config.get("suspicion_mult", 4)), max(n_at_suspicion), period)
@@ -333,6 +352,12 @@ def convergence(result: RunResult, stem: Path, title: str) -> dict[str, Any] | N
             f" The {len(highlighted)} slowest crashes are coloured and labelled; the others are grey."
             if others
             else ""
+        )
+        + (
+            " Other faults are marked as in the fault timeline."
+            if len(instants) == 1
+            else " The crashes happened at different instants, so other faults are not marked here "
+            "(see the fault timeline)."
         )
     )
     data["files"] = _save(fig, stem)
