@@ -24,6 +24,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import time
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -308,7 +309,7 @@ PLAN_FILE = "plan.json"
 def claim_folder(out: Path, plan: SweepPlan, force: bool = False) -> None:
     """Make `out` this sweep's folder: refuse (a `ScenarioError`) one that holds another sweep
     (`plan.json` with another identity, or results without a `plan.json`) unless `force`, which
-    deletes its points and sweep.json first; then write `plan.json`."""
+    deletes its points (records and run folders) and sweep.json first; then write `plan.json`."""
     identity = plan.identity()
     points_dir = out / "points"
     old_points = sorted(points_dir.glob("*.json")) if points_dir.is_dir() else []
@@ -335,6 +336,7 @@ def claim_folder(out: Path, plan: SweepPlan, force: bool = False) -> None:
     if what:
         for path in old_points:
             path.unlink()
+            shutil.rmtree(path.with_suffix(""), ignore_errors=True)  # the point's run folder
         (out / "sweep.json").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     plan_path.write_text(json.dumps(identity, indent=1) + "\n", encoding="utf-8")

@@ -242,9 +242,11 @@ def test_a_sweep_into_a_folder_of_another_sweep_refuses(
     assert "--force replaces it" in capsys.readouterr().err
     again = _sweep(tmp_path, "a.toml", small, out)  # the same sweep resumes
     assert again.ran == 0 and again.reused == 2
+    (out / "points" / "stale-s1").mkdir()  # another sweep's point: its record and run folder
+    (out / "points" / "stale-s1.json").write_text("{}")
     forced = _sweep(tmp_path, "a.toml", other, out, force=True)
     assert forced.ran == 2 and forced.reused == 0
-    assert len(list((out / "points").glob("*.json"))) == 2
+    assert len(list((out / "points").glob("*.json"))) == 2 and not (out / "points" / "stale-s1").exists()
 
 
 # 10. Named node groups: in faults, checks and the latency model ------------------------------
