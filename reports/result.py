@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .provenance import git_state, scenario_sha256, swimlab_version
 from .schema import (
     CheckResult,
     FaultWarning,
@@ -41,6 +42,17 @@ def new_run_dir(root: str | Path, scenario: str, seed: int) -> Path:
             return path
         except FileExistsError:
             n += 1
+
+
+def versions() -> Versions:
+    commit, dirty = git_state()
+    return Versions(
+        python=sys.version.split()[0],
+        platform=platform.platform(),
+        swimlab=swimlab_version(),
+        git_commit=commit,
+        git_dirty=dirty,
+    )
 
 
 def build_result(
@@ -71,7 +83,7 @@ def build_result(
         verdict=verdict,
         checks=checks,
         metrics=metrics,
-        versions=Versions(python=sys.version.split()[0], platform=platform.platform()),
+        versions=versions(),
         description=description,
         nodes=nodes,
         preset=preset,
@@ -80,6 +92,7 @@ def build_result(
         config=config,
         network=NetworkSummary(loss=loss),
         command=command,
+        scenario_sha256=scenario_sha256(effective_scenario or {}),
         groups=groups or {},
         faults=[msgspec.convert(entry, InjectedFault) for entry in faults or ()],
         warnings=[msgspec.convert(entry, FaultWarning) for entry in warnings or ()],

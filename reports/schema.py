@@ -22,8 +22,8 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-RESULT_SCHEMA_VERSION = 1
-SWEEP_SCHEMA_VERSION = 1
+RESULT_SCHEMA_VERSION = 2
+SWEEP_SCHEMA_VERSION = 2
 
 Verdict = Literal["valid", "invalid", "unknown"]
 VerdictKind = Literal["suspect", "dead"]
@@ -51,18 +51,38 @@ class CrashDetection(_Part, frozen=True):
     restarted_s: float | None
 
 
+class InformedCurve(_Part, frozen=True):
+    """How far the news of one crash had reached the live membership, as a step function: from
+    `t_s[k]` (s after the crash) on, `live[k]` nodes other than the crashed one are up, of which
+    `suspect[k]` have suspected it or hold it dead, `dead[k]` do not hold it alive (declared it
+    dead, or never knew it: joined since), and `dead_by_timer[k]` declared it dead when their own
+    suspicion timer expired (the rest of `dead[k]` learned the verdict from others). Recorded
+    while the crashed node is down, until it is dead everywhere (`dead == live`)."""
+
+    t_s: list[float]
+    live: list[int]
+    suspect: list[int]
+    dead: list[int]
+    dead_by_timer: list[int]
+
+
 class Dissemination(_Part, frozen=True):
     """When each live observer learned of one crash, relative to the first suspicion / first
-    dead verdict anywhere (SWIM's and Serf's dissemination curve)."""
+    dead verdict anywhere (SWIM's and Serf's dissemination curve). The t50/t99 quantiles are
+    when the fraction of the membership live at that instant reached 50% / 99% (`informed`)."""
 
     node: str
     observers: int  # up nodes other than the crashed one, at the crash
     suspect_informed_s: list[float]
-    suspect_t50_s: float | None  # half the observers suspect it, s after the first suspicion
+    suspect_t50_s: float | None  # half the live nodes suspect it, s after the first suspicion
     suspect_t99_s: float | None
     dead_informed_s: list[float]
+    dead_by_timer_s: list[
+        float
+    ]  # the verdicts of `dead_informed_s` that an observer's own suspicion timer raised
     dead_t50_s: float | None
     dead_t99_s: float | None
+    informed: InformedCurve
 
 
 # False positives (observer: metrics/false_positives.py) ---------------------------------------
@@ -131,10 +151,26 @@ class Load(_Part, frozen=True):
 
 # Views (observer: metrics/views.py) -----------------------------------------------------------
 class ViewCounts(_Part, frozen=True):
-    """How many distinct membership views the up nodes held at each sample (1: all agree)."""
+    """Per sample: how many distinct membership views the up nodes held (1: all agree), how
+    many nodes were up, how many (up observer, member) pairs disagreed with the truth, and how
+    many times an up node's view of some member flipped since the previous sample."""
 
     t: list[float]
     distinct: list[int]
+    live: list[int]
+    disagreeing: list[int]
+    changes: list[int]
+
+
+class RemergeCurve(_Part, frozen=True):
+    """From one heal until every live view matches the live set: at each change, how many (up
+    observer, member) pairs disagree with the truth and how many nodes are up."""
+
+    heal_t: float  # the heal, in simulated time
+    t_s: list[float]  # s after the heal
+    disagreeing: list[int]
+    live: list[int]
+    converged: bool  # the last step reached 0 disagreeing pairs before the run ended
 
 
 class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
@@ -145,8 +181,10 @@ class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
     load: Load  # load
     dissemination: list[Dissemination]  # detection
     views: ViewCounts  # views
-    max_distinct_views: int  # views: the most after warm-up (bootstrap is a storm by design)
+    max_distinct_views: int | None  # views: the most after warm-up (None: the bootstrap never ended)
+    warmup_end_s: float | None  # views: the later of warmup_s and the bootstrap's first agreement
     heal: list[float | None]  # convergence: s from each heal until views first match the truth
+    remerge: list[RemergeCurve]  # views: disagreement after each heal, at every change
     first_converged_s: float | None  # convergence: every initial node up and agreeing
     converged_at_end: bool  # convergence
     disagreeing_pairs_at_end: int  # convergence: (up observer, member) pairs wrong at the end
@@ -171,9 +209,14 @@ class CheckResult(_Part, frozen=True):
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
-class Versions(_Part, frozen=True):
+class Versions(_Part, frozen=True, kw_only=True):
+    """What ran it (reports/provenance.py): git fields are None outside a git checkout."""
+
     python: str
     platform: str
+    swimlab: str
+    git_commit: str | None
+    git_dirty: bool | None
 
 
 class NetworkSummary(_Part, frozen=True):
@@ -224,6 +267,7 @@ class RunResult(_Part, frozen=True, kw_only=True):
     config: dict[str, Any]  # the protocol Config's fields (swimlab.protocol.config)
     network: NetworkSummary
     command: str  # the command line that reproduces the run
+    scenario_sha256: str  # of `effective_scenario` (reports/provenance.py)
     groups: dict[str, list[str]] = {}  # the scenario's named node groups, resolved
     faults: list[InjectedFault] = []  # the resolved fault timeline
     warnings: list[FaultWarning] = []
@@ -268,6 +312,16 @@ class SweepPoint(_Part, frozen=True):
     metrics: Metrics | None = None  # without wall_s
 
 
+class SweepProvenance(_Part, frozen=True):
+    """What ran the sweep (reports/provenance.py); the scenario hash is of the base scenario as
+    a run with the same --set would hash it, before the grid changes it."""
+
+    swimlab: str
+    git_commit: str | None
+    git_dirty: bool | None
+    scenario_sha256: str
+
+
 class Sweep(_Part, frozen=True, kw_only=True):
     """`sweep.json`: every planned point in plan order, nothing machine- or time-dependent."""
 
@@ -276,6 +330,7 @@ class Sweep(_Part, frozen=True, kw_only=True):
     source: str
     description: str
     command: str
+    provenance: SweepProvenance
     overrides: list[str]
     grid: dict[str, list[Any]]
     variants: dict[str, dict[str, Any]]

@@ -4,20 +4,25 @@
 `{name: number or None}`; `SUMMARY_METRICS` describes each name (label, unit) for tables and
 axis labels. Times measured per crash are the median over the run's crashes; "periods" divide by
 the run's probe interval so runs with different presets compare (SWIM's analysis is in protocol periods).
+"After warm-up" starts at `Metrics.warmup_end_s` (the later of the scenario's warm-up and the
+bootstrap's end; reports/metrics/views.py).
 """
 
 from __future__ import annotations
 
 import statistics
+from collections.abc import Iterable
 
-from .schema import RunResult
+from .schema import Metrics, RunResult
 
 SUMMARY_METRICS: dict[str, str] = {
     "first_suspect_s": "first suspicion after a crash (s, median over crashes)",
     "first_suspect_periods": "first suspicion after a crash (protocol periods)",
     "first_dead_s": "first dead verdict after a crash (s)",
     "dead_everywhere_s": "dead everywhere after a crash (s)",
-    "dissemination_t99_s": "dead news reaches 99% of live nodes (s after first dead)",
+    "suspicion_t99_s": "suspicion reaches 99% of live nodes (s after the first suspicion)",
+    "dissemination_t99_s": "dead verdict held by 99% of live nodes (s after the first one)",
+    "dead_by_timer_share": "share of dead verdicts raised by the observer's own suspicion timer",
     "fp_suspect_per_node_hour": "false suspicions heard per node-hour",
     "fp_dead_per_node_hour": "false dead verdicts heard per node-hour",
     "fp_originated_suspect_per_node_hour": "false suspicions raised per node-hour",
@@ -28,7 +33,8 @@ SUMMARY_METRICS: dict[str, str] = {
     "messages_per_node_per_s_max": "messages per node per second (max over nodes)",
     "bytes_per_node_per_s": "bytes per node per second (mean)",
     "max_distinct_views": "most distinct membership views after warm-up",
-    "heal_converged_s": "views agree after heal (s, worst heal)",
+    "view_changes_per_node_hour": "view changes per live node-hour after warm-up",
+    "heal_converged_s": "views re-merge after a heal (s, worst heal)",
     "first_converged_s": "bootstrap: views first agree (s)",
     "valid": "verdict valid (1) or not (0)",
 }
@@ -37,6 +43,21 @@ SUMMARY_METRICS: dict[str, str] = {
 def _median(values: list[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return round(statistics.median(present), 6) if present else None
+
+
+def view_changes_per_node_hour(m: Metrics) -> float | None:
+    """Instability: view flips per node-hour of up-time over the samples after warm-up."""
+    start = m.warmup_end_s
+    v = m.views
+    if start is None:
+        return None
+    flips = 0
+    node_s = 0.0
+    for k in range(1, len(v.t)):
+        if v.t[k - 1] >= start:
+            flips += v.changes[k]
+            node_s += v.live[k - 1] * (v.t[k] - v.t[k - 1])
+    return round(flips / node_s * 3600.0, 6) if node_s > 0 else None
 
 
 def summarize(result: RunResult) -> dict[str, float | None]:
@@ -54,7 +75,11 @@ def summarize(result: RunResult) -> dict[str, float | None]:
         else round(first_suspect / period, 6),
         "first_dead_s": _median([d.first_dead_s for d in m.detection]),
         "dead_everywhere_s": _median([d.dead_everywhere_s for d in m.detection]),
+        "suspicion_t99_s": _median([d.suspect_t99_s for d in m.dissemination]),
         "dissemination_t99_s": _median([d.dead_t99_s for d in m.dissemination]),
+        "dead_by_timer_share": _median(
+            [len(d.dead_by_timer_s) / len(d.dead_informed_s) for d in m.dissemination if d.dead_informed_s]
+        ),
         "fp_suspect_per_node_hour": fp.per_node_hour.suspect,
         "fp_dead_per_node_hour": fp.per_node_hour.dead,
         "fp_originated_suspect_per_node_hour": round(fp.originated.suspect / node_hours, 6)
@@ -67,9 +92,49 @@ def summarize(result: RunResult) -> dict[str, float | None]:
         "messages_per_node_per_s_max": None if per_node is None else per_node.max,
         "bytes_per_node_per_s": m.load.bytes_per_node_per_s,
         "max_distinct_views": m.max_distinct_views,
+        "view_changes_per_node_hour": view_changes_per_node_hour(m),
         "heal_converged_s": None
         if not heals or any(h is None for h in heals)
         else max(h for h in heals if h is not None),
         "first_converged_s": m.first_converged_s,
         "valid": 1.0 if result.verdict == "valid" else 0.0,
     }
+
+
+# What a sweep plots when neither its scenario nor --metrics names the metrics: what its faults
+# test. Load is always last: every design trades it.
+_DETECTION = ["first_suspect_periods", "first_dead_s", "dead_everywhere_s", "suspicion_t99_s"]
+_FALSE_POSITIVES = [
+    "fp_originated_suspect_per_node_hour",
+    "fp_healthy_suspect_per_node_hour",
+    "fp_healthy_dead_per_node_hour",
+]
+_INSTABILITY = ["view_changes_per_node_hour", "max_distinct_views"]
+_METRICS_OF_OP: dict[str, list[str]] = {
+    "crash": _DETECTION,
+    "churn": [*_DETECTION, *_INSTABILITY],
+    "flip_flop": [*_INSTABILITY, *_FALSE_POSITIVES],
+    "mass_restart": _INSTABILITY,
+    "rolling_restart": _INSTABILITY,
+    "partition": ["heal_converged_s", "max_distinct_views"],
+    "heal": ["heal_converged_s"],
+    **{
+        op: _FALSE_POSITIVES
+        for op in ("loss", "slow", "pause", "latency", "duplicate", "ingress_drop", "clock")
+    },
+}
+
+
+def default_metrics(ops: Iterable[str], loss: float = 0.0, bootstrap: bool = False) -> list[str]:
+    """The summary metrics that fit a scenario with fault operations `ops`, uniform `loss` and
+    (`bootstrap`) nodes that join rather than start formed, in a stable order."""
+    chosen: list[str] = []
+    ops = list(ops)
+    for op in ops:
+        chosen += _METRICS_OF_OP.get(op, [])
+    if loss > 0 or not ops:
+        chosen += _FALSE_POSITIVES
+    if bootstrap and not ops:
+        chosen.insert(0, "first_converged_s")
+    chosen.append("messages_per_node_per_s")
+    return list(dict.fromkeys(chosen))

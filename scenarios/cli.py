@@ -1,7 +1,7 @@
 """`swimlab`: the command line. It only parses; the work is `run_scenario` and friends.
 
     swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--quiet]
-    swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--executor local|dask://HOST:PORT]
+    swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--metrics M1,M2] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab list
@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from .errors import ScenarioError
 
@@ -26,7 +27,7 @@ from .errors import ScenarioError
 def _run(args: argparse.Namespace) -> int:
     from swimlab.reports.result import new_run_dir
 
-    from .loader import load_scenario
+    from .loader import load_scenario, portable_ref
     from .runner import check_runtime, run_scenario
 
     try:
@@ -42,8 +43,10 @@ def _run(args: argparse.Namespace) -> int:
     out = new_run_dir(args.out, scenario.name, seed)
     progress = not args.quiet and sys.stderr.isatty()
     try:
-        # The command that replays this run exactly: the seed made explicit, --out left out.
-        replay = ["run", args.scenario, "--seed", str(seed)] + [f"--set={kv}" for kv in args.set or ()]
+        # The command that replays this run exactly: the seed made explicit, --out and machine
+        # paths left out.
+        replay = ["run", portable_ref(args.scenario), "--seed", str(seed)]
+        replay += [f"--set={kv}" for kv in args.set or ()]
         result = run_scenario(scenario, seed, out_dir=out, progress=progress, command=_command_line(replay))
     except Exception as exc:  # the run could not complete: say why, exit 2
         if not args.quiet:
@@ -68,16 +71,35 @@ def _run(args: argparse.Namespace) -> int:
             f"  false positives: {fp.suspect} suspect, {fp.dead} dead;"
             f" load {m.load.messages_per_node_per_s:.2f} msg/node/s"
         )
-        for d in m.detection:
-            print(
-                f"  crash {d.node}: first suspect +{d.first_suspect_s} s,"
-                f" first dead +{d.first_dead_s} s,"
-                f" dead everywhere +{d.dead_everywhere_s} s"
-            )
-        if m.heal:
-            print(f"  views agreed after each heal: {m.heal} s")
-        print(f"  -> {out}")
+        _print_crashes(m.detection)
+        for k, after in enumerate(m.heal):
+            heal = f"heal {k + 1}" if len(m.heal) > 1 else "the heal"
+            print(f"  views re-merged {_after(after)} after {heal}")
+        print(f"  -> {out / 'index.html'}")
     return result.exit_code
+
+
+SHOWN_CRASHES = 5  # the console lists the slowest; index.html lists every crash
+
+
+def _after(seconds: float | None) -> str:
+    return "never (not before the run ended)" if seconds is None else f"+{seconds:.2f} s"
+
+
+def _print_crashes(detection: Sequence[Any]) -> None:
+    slowest = sorted(
+        detection,
+        key=lambda d: float("inf") if d.dead_everywhere_s is None else d.dead_everywhere_s,
+        reverse=True,
+    )
+    shown = slowest[:SHOWN_CRASHES] if len(detection) > SHOWN_CRASHES else detection
+    if len(detection) > SHOWN_CRASHES:
+        print(f"  {len(detection)} crashes; the {SHOWN_CRASHES} slowest to be dead everywhere:")
+    for d in shown:
+        print(
+            f"  crash {d.node} at {d.crash_s:.2f} s: first suspect {_after(d.first_suspect_s)},"
+            f" first dead {_after(d.first_dead_s)}, dead everywhere {_after(d.dead_everywhere_s)}"
+        )
 
 
 def _command_line(argv: Sequence[str]) -> str:
@@ -91,7 +113,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
     try:
         grid = parse_grid(args.grid or ())
-        plan = plan_sweep(args.scenario, grid or None, args.seeds, args.set or ())
+        metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+        plan = plan_sweep(args.scenario, grid or None, args.seeds, args.set or (), metrics)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -106,7 +129,6 @@ def _sweep(args: argparse.Namespace) -> int:
             executor=args.executor,
             workers=args.workers,
             progress=not args.quiet and sys.stderr.isatty(),
-            command=args.command_line,
             force=args.force,
         )
     except ScenarioError as exc:
@@ -237,6 +259,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         help="a swept key and its values (repeatable); replaces the file's [sweep] grid",
     )
     sweep.add_argument("--seeds", type=int, default=None, help="seeds 1..K per point (default: the file's)")
+    sweep.add_argument(
+        "--metrics",
+        metavar="M1,M2,...",
+        help="the summary metrics to tabulate and plot (default: the file's [sweep] metrics, else "
+        "those the scenario's faults test)",
+    )
     sweep.add_argument(
         "--executor",
         default="local",

@@ -28,6 +28,7 @@ __all__ = [
     "load_raw",
     "load_scenario",
     "parse_override",
+    "portable_ref",
     "resolve",
     "validate",
     "validate_overridden",
@@ -61,6 +62,23 @@ def resolve(name_or_path: str) -> tuple[str, str]:
             name_or_path,
         )
     return f"{name_or_path}.toml", entry.read_text(encoding="utf-8")
+
+
+def portable_ref(name_or_path: str) -> str:
+    """How a reproduce command names a scenario without a machine path: a library name as
+    typed; a relative path as typed; an absolute path by its library name when it is a library
+    file, else by its file name (the page's scenario hash tells whether a file is the same)."""
+    path = Path(name_or_path)
+    if not path.is_absolute():
+        return name_or_path
+    entry = resources.files(__package__).joinpath(LIBRARY, path.name)
+    if path.suffix == ".toml" and entry.is_file():
+        try:
+            if path.read_bytes() == entry.read_bytes():
+                return path.stem
+        except OSError:
+            pass
+    return path.name
 
 
 def load_raw(name_or_path: str, overrides: Iterable[str] = ()) -> tuple[str, str, dict[str, Any]]:

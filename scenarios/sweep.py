@@ -3,10 +3,11 @@ a `concurrent.futures` executor - a local process pool by default, a Dask distri
 given `dask://HOST:PORT`, or any `Executor` a caller passes.
 
 A sweep folder holds `points/<id>.json` (one per finished point, written as it finishes, with
-its wall time), `sweep.json` (every planned point's params, seed, status, summary and metrics,
-in plan order, with nothing machine- or time-dependent, so the same plan and seeds give the same
-bytes on any executor) and the figures + `index.html` from `swimlab.reports.render`. Running a sweep
-again on the same folder resumes it: points already finished `ok` with the same params and seed
+its wall time), `points/<id>/` (the point's run folder: its result.json and page), `sweep.json`
+(every planned point's params, seed, status, summary and metrics, in plan order, with nothing
+machine- or time-dependent, so the same plan and seeds give the same bytes on any executor) and
+the figures + `index.html` from `swimlab.reports.render`. Running a sweep again on the same
+folder resumes it: points already finished `ok` with the same params and seed
 are read back, not redone; failed points are retried. A point that raises is recorded with its
 error and does not stop the sweep. A folder belongs to one sweep (`plan.json`: the overridden
 scenario and its variants); a different sweep into it is refused unless forced (`claim_folder`).
@@ -23,6 +24,7 @@ import hashlib
 import itertools
 import json
 import os
+import shutil
 import time
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
@@ -30,14 +32,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swimlab.reports.schema import SWEEP_SCHEMA_VERSION, SweepBase, SweepPoint, from_json, to_json
+from swimlab.reports.provenance import git_state, scenario_sha256, swimlab_version
+from swimlab.reports.schema import (
+    SWEEP_SCHEMA_VERSION,
+    SweepBase,
+    SweepPoint,
+    SweepProvenance,
+    from_json,
+    to_json,
+)
 from swimlab.reports.schema import Sweep as SweepFile
-from swimlab.reports.summary import summarize
+from swimlab.reports.summary import SUMMARY_METRICS, default_metrics, summarize
 
 from .errors import ScenarioError
-from .loader import load_raw, validate_overridden
+from .loader import load_raw, portable_ref, validate_overridden
 from .overrides import apply_override, parse_override
-from .schema import Sweep, check_override, validate
+from .schema import Sweep, check_override, effective, validate
 
 DASK_PREFIX = "dask://"
 
@@ -75,6 +85,9 @@ class SweepPlan:
     x: str = ""
     metrics: list[str] = field(default_factory=list)
     base: dict[str, Any] = field(default_factory=dict)
+    ref: str = ""  # how a reproduce command names the scenario (loader.portable_ref)
+    metrics_chosen: bool = False  # --metrics named them (the command repeats it)
+    scenario_sha256: str = ""  # of the base scenario as it would run (reports/provenance.py)
 
     def points(self) -> list[Point]:
         keys = list(self.grid)
@@ -111,11 +124,17 @@ class SweepPlan:
         }
 
     def command(self, out_dir: str | Path) -> str:
-        parts = ["swimlab", "sweep", self.source]
-        parts += [f"--set {o}" for o in self.overrides]
+        """The command that reproduces this sweep: no machine path (`--out` by the folder's
+        name), no worker count or executor (they change nothing in sweep.json)."""
+        import shlex
+
+        parts = ["swimlab", "sweep", self.ref or self.source]
+        parts += [f"--set {shlex.quote(o)}" for o in self.overrides]
         for key, values in self.grid.items():
             parts.append(f"--grid {key}=" + ",".join(_literal(v) for v in values))
-        parts += [f"--seeds {len(self.seeds)}", f"--out {out_dir}"]
+        if self.metrics_chosen:
+            parts.append("--metrics " + ",".join(self.metrics))
+        parts += [f"--seeds {len(self.seeds)}", f"--out {Path(out_dir).name or out_dir}"]
         return " ".join(parts)
 
 
@@ -140,11 +159,17 @@ def plan_sweep(
     grid: Mapping[str, list[Any]] | None = None,
     seeds: int | None = None,
     overrides: Sequence[str] = (),
+    metrics: Sequence[str] | None = None,
 ) -> SweepPlan:
     """The sweep of a scenario: its `[sweep]` table, with `grid` (if given) replacing the file's
-    grid and `seeds` its seed count. Every value is validated now."""
+    grid, `seeds` its seed count and `metrics` (--metrics) its metrics; without either, the
+    metrics are those the scenario's faults test (`reports.summary.default_metrics`). Every
+    value is validated now."""
     source, text, raw = load_raw(name_or_path, overrides)
     scenario = validate_overridden(raw, source, overrides)
+    for i, metric in enumerate(metrics or ()):
+        if metric not in SUMMARY_METRICS:
+            raise ScenarioError("--metrics", str(i), f"one of {', '.join(SUMMARY_METRICS)}", metric)
     sweep = scenario.sweep or Sweep()
     variants = {name: dict(changes) for name, changes in sweep.variants.items()}
     if grid:
@@ -175,7 +200,10 @@ def plan_sweep(
         seeds=list(range(1, count + 1)),
         description=scenario.description,
         x=x,
-        metrics=list(sweep.metrics),
+        metrics=list(metrics or sweep.metrics or _default_metrics(scenario)),
+        metrics_chosen=bool(metrics),
+        ref=portable_ref(name_or_path),
+        scenario_sha256=scenario_sha256(effective(scenario)),
         base={
             "nodes": scenario.cluster.nodes,
             "preset": scenario.cluster.preset,
@@ -184,6 +212,11 @@ def plan_sweep(
             "network": {"loss": scenario.network.loss},
         },
     )
+
+
+def _default_metrics(scenario: Any) -> list[str]:
+    ops = [f.op for f in scenario.faults] + [f.inner.op for f in scenario.faults if f.inner is not None]
+    return default_metrics(ops, scenario.network.loss, bootstrap=scenario.cluster.start != "formed")
 
 
 def _config_dict(config: Any) -> dict[str, Any]:
@@ -223,6 +256,7 @@ def run_point(
         "summary": summarize(result.result),
         "metrics": to_json(result.metrics.portable()),
         "wall_s": result.metrics.wall_s,
+        "result": to_json(result.result),  # the point's own run folder (run_sweep writes it)
     }
 
 
@@ -275,7 +309,7 @@ PLAN_FILE = "plan.json"
 def claim_folder(out: Path, plan: SweepPlan, force: bool = False) -> None:
     """Make `out` this sweep's folder: refuse (a `ScenarioError`) one that holds another sweep
     (`plan.json` with another identity, or results without a `plan.json`) unless `force`, which
-    deletes its points and sweep.json first; then write `plan.json`."""
+    deletes its points (records and run folders) and sweep.json first; then write `plan.json`."""
     identity = plan.identity()
     points_dir = out / "points"
     old_points = sorted(points_dir.glob("*.json")) if points_dir.is_dir() else []
@@ -302,6 +336,7 @@ def claim_folder(out: Path, plan: SweepPlan, force: bool = False) -> None:
     if what:
         for path in old_points:
             path.unlink()
+            shutil.rmtree(path.with_suffix(""), ignore_errors=True)  # the point's run folder
         (out / "sweep.json").unlink(missing_ok=True)
     out.mkdir(parents=True, exist_ok=True)
     plan_path.write_text(json.dumps(identity, indent=1) + "\n", encoding="utf-8")
@@ -357,6 +392,7 @@ def run_sweep(
                 except Exception as exc:  # the worker itself died, or Dask lost it
                     record.update(status="error", error=f"{type(exc).__name__}: {exc}")
                 else:
+                    _write_run_folder(points_dir / point.id, outcome.pop("result"))
                     record.update(status="ok", error=None, **outcome)
                 record["finished_at"] = time.time()
                 (points_dir / f"{point.id}.json").write_text(json.dumps(record) + "\n", encoding="utf-8")
@@ -376,6 +412,7 @@ def run_sweep(
         source=plan.source,
         description=plan.description,
         command=command or plan.command(out),
+        provenance=_provenance(plan),
         overrides=list(plan.overrides),
         grid=plan.grid,
         variants=plan.variants,
@@ -395,6 +432,19 @@ def run_sweep(
             pass
     failed = sum(1 for p in sweep.points if p.status != "ok")
     return SweepOutcome(out, sweep, ran=len(todo), reused=reused, failed=failed)
+
+
+def _write_run_folder(folder: Path, result: dict[str, Any]) -> None:
+    """A point's run folder: its result.json (its page is rendered with the sweep's)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "result.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+
+def _provenance(plan: SweepPlan) -> SweepProvenance:
+    commit, dirty = git_state()
+    return SweepProvenance(
+        swimlab=swimlab_version(), git_commit=commit, git_dirty=dirty, scenario_sha256=plan.scenario_sha256
+    )
 
 
 _MACHINE_DEPENDENT = ("wall_s", "finished_at")

@@ -149,7 +149,8 @@ def test_result_json_of_another_version_is_refused(tmp_path: Path) -> None:
     data["schema_version"] = RESULT_SCHEMA_VERSION + 1
     (tmp_path / "result.json").write_text(json.dumps(data))
     with pytest.raises(
-        SchemaError, match=r"result\.json: schema_version 2, but this swimlab reads RunResult schema 1"
+        SchemaError,
+        match=rf"result\.json: schema_version {RESULT_SCHEMA_VERSION + 1}, but this swimlab reads RunResult schema {RESULT_SCHEMA_VERSION}",
     ):
         read_result(tmp_path / "result.json")
     (tmp_path / "sweep.json").write_text(json.dumps({"points": []}))
@@ -201,5 +202,8 @@ def test_report_on_a_result_of_another_version_says_so(tmp_path: Path) -> None:
     data = to_json(_result(booted("ab").finish(30.0, wall_s=0.0)))
     data["schema_version"] = 0
     (tmp_path / "result.json").write_text(json.dumps(data))
-    with pytest.raises(ReportError, match="schema_version 0, but this swimlab reads RunResult schema 1"):
+    with pytest.raises(
+        ReportError,
+        match=f"schema_version 0, but this swimlab reads RunResult schema {RESULT_SCHEMA_VERSION}",
+    ):
         render(tmp_path)

@@ -242,9 +242,11 @@ def test_a_sweep_into_a_folder_of_another_sweep_refuses(
     assert "--force replaces it" in capsys.readouterr().err
     again = _sweep(tmp_path, "a.toml", small, out)  # the same sweep resumes
     assert again.ran == 0 and again.reused == 2
+    (out / "points" / "stale-s1").mkdir()  # another sweep's point: its record and run folder
+    (out / "points" / "stale-s1.json").write_text("{}")
     forced = _sweep(tmp_path, "a.toml", other, out, force=True)
     assert forced.ran == 2 and forced.reused == 0
-    assert len(list((out / "points").glob("*.json"))) == 2
+    assert len(list((out / "points").glob("*.json"))) == 2 and not (out / "points" / "stale-s1").exists()
 
 
 # 10. Named node groups: in faults, checks and the latency model ------------------------------
@@ -407,6 +409,8 @@ def test_the_run_page_shows_the_timeline_the_warnings_and_the_scenario(tmp_path:
     text = fault('op = "crash"\ncount = 2') + '[[faults]]\nat_s = 20\nop = "restart"\nnodes = ["n4"]\n'
     run_scenario(load_scenario(write(tmp_path, text)), 1, out_dir=tmp_path / "run")
     page = (tmp_path / "run" / "index.html").read_text()
-    assert "<h3>Faults injected</h3>" in page and "<td>faults.1</td><td>restart</td>" in page
+    assert '<h2 id="faults">Fault timeline</h2>' in page
+    assert '<td class="num">20</td><td class="num">—</td><td class="num">—</td><td>restart</td>' in page
+    assert "<td>faults.1</td></tr>" in page
     assert "restart: n4 is up, left alone" in page
     assert "Scenario as it ran" in page

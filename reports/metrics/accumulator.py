@@ -6,11 +6,13 @@ It consumes records one at a time, in trace order (streamed live from a run, or 
 up) take it in, then the observers' hooks run (`observer.py`), each observer keeping one
 concern's counts and building its part of the result:
 
-- `detection.py`: per crash, first suspicion, first dead, dead everywhere, who learned when
-  (fills `detection`, `dissemination`);
+- `detection.py`: per crash, first suspicion, first dead, dead everywhere, who learned when and
+  how (own timer or news), the informed fraction of the live membership (`detection`,
+  `dissemination`);
 - `false_positives.py`: undeserved suspect/dead verdicts, counted four ways (`false_positives`);
 - `load.py`: messages and bytes per node per second (`load`);
-- `views.py`: sampled view sizes and distinct views (`views`, `max_distinct_views`, series.json);
+- `views.py`: sampled view sizes, distinct views, disagreement and flips, the re-merge after
+  each heal (`views`, `max_distinct_views`, `warmup_end_s`, `remerge`, series.json);
 - `convergence.py`: bootstrap, heals, agreement at the end (`heal`, `first_converged_s`,
   `converged_at_end`, `disagreeing_pairs_at_end`, `stays_dead`);
 - `intervals.py`: fault intervals per node and cause (series.json);
@@ -154,7 +156,9 @@ class MetricsAccumulator:
             dissemination=self.detection.dissemination(),
             views=self.views.counts(),
             max_distinct_views=self.views.max_distinct(),
+            warmup_end_s=self.views.warmup_end_s(),
             heal=self.convergence.heal_s(),
+            remerge=self.views.remerge(),
             first_converged_s=self.convergence.first_converged_s(),
             converged_at_end=self.convergence.converged,
             disagreeing_pairs_at_end=self.beliefs.wrong,
