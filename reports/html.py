@@ -104,6 +104,7 @@ def run_page(
     body = [
         f"<h1>{_e(result.scenario)}</h1>",
         f'<p><span class="verdict {_e(verdict)}">{_e(verdict.upper())}</span> '
+        f"{_e(result.verdict_reason)} "
         f'<span class="muted">{_e(title)}</span></p>',
         f"<p>{_e(result.description)}</p>",
         "<h2>Reproduce</h2>",
@@ -116,12 +117,12 @@ def run_page(
     ]
     if m.detection:
         body += ["<h3>Crashes</h3>", detection]
-    if fp.examples:
+    if fp.verdicts:
         body += [
-            "<h3>False positives (first examples)</h3>",
+            "<h3>False positives (first 20 accusations; rule: reports/metrics/false_positives.py)</h3>",
             _table(
-                [(x.t, x.observer, x.event, x.member, x.accuser) for x in fp.examples],
-                ("t (s)", "observer", "verdict", "about", "accuser"),
+                [(x.t, x.accuser, x.event, x.member, x.heard, x.post_heal) for x in fp.verdicts[:20]],
+                ("t (s)", "accuser", "verdict", "about", "held by", "post-heal"),
             ),
         ]
     body += _injected(result)
@@ -171,11 +172,15 @@ def sweep_page(
     the failed points with their errors, and the command."""
     points = sweep.points
     failed = [p for p in points if p.status != "ok"]
-    status = "error" if failed else "valid"
-    summary = f"{len(points) - len(failed)}/{len(points)} points ran"
+    v = sweep.verdicts
+    summary = (
+        f"{v.verdict.upper()}: {v.valid} valid, {v.invalid} invalid, {v.unknown} unknown, "
+        f"{v.error} failed to run (of {len(points)})"
+    )
     body = [
         f"<h1>sweep: {_e(sweep.scenario)}</h1>",
-        f'<p><span class="verdict {status}">{_e(summary)}</span> <span class="muted">{_e(title)}</span></p>',
+        f'<p><span class="verdict {v.verdict}">{_e(summary)}</span> '
+        f'<span class="muted">{_e(title)}</span></p>',
         f"<p>{_e(sweep.description)}</p>",
         "<h2>Reproduce</h2>",
         f"<pre>{_e(sweep.command)}</pre>",
@@ -185,6 +190,15 @@ def sweep_page(
         "<h2>Figures</h2>",
         *[_figure(folder, files, caption) for files, caption in figures],
     ]
+    judged = [p for p in points if p.status == "ok" and p.verdict != "valid"]
+    if judged:
+        body += [
+            "<h2>Points not valid</h2>",
+            _table(
+                [(json.dumps(p.params), p.seed, (p.verdict or "").upper(), p.verdict_reason) for p in judged],
+                ("params", "seed", "verdict", "why"),
+            ),
+        ]
     if failed:
         body += [
             "<h2>Failed points</h2>",

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .checks import verdict_reason as reason
 from .schema import (
     CheckResult,
     FaultWarning,
@@ -69,6 +70,7 @@ def build_result(
         seed=seed,
         runtime=runtime,
         verdict=verdict,
+        verdict_reason=reason(checks),
         checks=checks,
         metrics=metrics,
         versions=Versions(python=sys.version.split()[0], platform=platform.platform()),
