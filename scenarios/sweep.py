@@ -291,7 +291,10 @@ def claim_folder(out: Path, plan: SweepPlan, force: bool = False) -> None:
             held = json.loads(plan_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             held = {}
-    if held is not None and held.get("digest") != identity["digest"]:
+    if held is not None and held.get("schema_version") != identity["schema_version"]:
+        version = held.get("schema_version")
+        what = f"a sweep written under sweep schema {version!r}, whose points this swimlab cannot reuse"
+    elif held is not None and held.get("digest") != identity["digest"]:
         what = f"a sweep of {held.get('source', '?')} with another scenario, --set or variants"
     elif held is None and (old_points or (out / "sweep.json").exists()):
         what = "sweep results without a plan.json (an older swimlab's, or not a sweep's)"
