@@ -477,3 +477,12 @@ def test_a_one_way_cut_is_detected_both_ways() -> None:
     (p,) = m.partitions
     assert p.dropped_all_s == {"a": 5.0, "b": 8.0, "c": None}
     assert p.detected_s is None  # c still holds a up
+
+
+def test_a_node_healed_while_down_is_not_a_return() -> None:
+    acc = booted("abc")
+    partition(acc, 10.0, "c", "ab")
+    acc.feed(trace_schema.host(15.0, "c", "down", "crash"))
+    heal_all(acc, 20.0, "abc")
+    m = acc.finish(40.0, wall_s=0.0)
+    assert [r.node for r in m.returns] == ["a", "b"]

@@ -63,6 +63,8 @@ class Returns(Observer):
 
     def _open(self, t: float, name: str, how: str) -> None:
         self._close(t, name, how)
+        if not self.truth.is_up(name):
+            return  # healed while down: it comes back when it restarts
         r = self.open[name] = _Return(name, t, how)
         self._recheck(t, r)
 
