@@ -25,6 +25,7 @@ from typing import Any
 from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.events import Event
+from swimlab.protocol.faults import Cause
 from swimlab.protocol.messages import MemberState, NodeId, Update
 from swimlab.protocol.node import Node
 
@@ -277,21 +278,21 @@ class LiveCluster:
         if not host.up or host.paused:
             return
         host.pause()
-        self.impair([name], "pause", True)
+        self.impair([name], Cause.PAUSE, True)
         self.loop.call_later(duration_s, self._unpause, name, host.epoch)
 
     def _unpause(self, name: NodeId, epoch: int) -> None:
         host = self.hosts[name]
         if host.epoch != epoch:
             return
-        self.impair([name], "pause", False)
+        self.impair([name], Cause.PAUSE, False)
         host.unpause()
 
     def set_slow(self, names: Iterable[NodeId], delay_s: float) -> None:
         names = list(names)
         for name in names:
             self.hosts[name].slow_s = delay_s
-        self.impair(names, "slow", delay_s > 0)
+        self.impair(names, Cause.SLOW, delay_s > 0)
 
     # Clocks -------------------------------------------------------------------------------
     def clock_step(self, name: NodeId, seconds: float) -> None:
@@ -305,14 +306,14 @@ class LiveCluster:
         """Replace the current cut with `grudges` (dst -> sources it drops)."""
         self.heal()
         self.network.grudges = {dst: srcs for dst, srcs in grudges.items() if srcs}
-        self.impair(sorted(self._partitioned()), "partition", True)
+        self.impair(sorted(self._partitioned()), Cause.PARTITION, True)
 
     def heal(self) -> None:
         if not self.network.grudges:
             return
         touched = sorted(self._partitioned())
         self.network.grudges = {}
-        self.impair(touched, "partition", False)
+        self.impair(touched, Cause.PARTITION, False)
 
     def _partitioned(self) -> set[NodeId]:
         touched: set[NodeId] = set()
@@ -328,7 +329,7 @@ class LiveCluster:
                 self.network.blackholed.add(name)
             else:
                 self.network.blackholed.discard(name)
-        self.impair(names, "ingress", on)
+        self.impair(names, Cause.INGRESS, on)
 
     def set_loss(self, names: Iterable[NodeId], rate: float, direction: str = "both") -> None:
         if direction not in ("both", "ingress", "egress"):
@@ -343,7 +344,7 @@ class LiveCluster:
                 if applies:
                     _set(table, name, rate)
         net.refresh()
-        self.impair(names, "loss", rate > 0)
+        self.impair(names, Cause.LOSS, rate > 0)
 
     def set_default_loss(self, rate: float) -> None:
         """Uniform loss on every link."""
@@ -355,14 +356,14 @@ class LiveCluster:
         for link in links:
             _set(self.network.link_loss, link, rate)
         self.network.refresh()
-        self.impair(sorted({n for link in links for n in link}), "loss", rate > 0)
+        self.impair(sorted({n for link in links for n in link}), Cause.LOSS, rate > 0)
 
     def set_extra_delay(self, names: Iterable[NodeId], delay_s: float) -> None:
         names = list(names)
         for name in names:
             _set(self.network.extra_delay_s, name, delay_s)
         self.network.refresh()
-        self.impair(names, "latency", delay_s > 0)
+        self.impair(names, Cause.LATENCY, delay_s > 0)
 
     def set_jitter(self, jitter_s: float) -> None:
         self.network.jitter_s = jitter_s

@@ -276,8 +276,10 @@ ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability.__args__)  # type
 
 
 class Cause(StrEnum):
-    """Ground truth a runtime records while a fault acts on a node: `impair` records carry the
-    cause; `down` comes from `host` records (a process that is not running)."""
+    """Ground truth a runtime records while a fault acts on a node: the one vocabulary of the
+    trace's `impair` records (`swimlab.protocol.trace_schema.ImpairCause` is this type) and of
+    the figures' shading. `down` comes from `host` records (a process that is not running) and
+    never appears in an `impair` record. A clock step is an instant: recorded on, then off."""
 
     DOWN = "down"
     PARTITION = "partition"
@@ -286,6 +288,8 @@ class Cause(StrEnum):
     SLOW = "slow"
     LATENCY = "latency"
     INGRESS = "ingress"
+    DUPLICATE = "duplicate"
+    CLOCK = "clock"
 
 
 CAUSES: Mapping[str, str] = {
@@ -296,6 +300,8 @@ CAUSES: Mapping[str, str] = {
     Cause.SLOW: "tab:pink",
     Cause.LATENCY: "tab:olive",
     Cause.INGRESS: "tab:gray",
+    Cause.DUPLICATE: "tab:cyan",
+    Cause.CLOCK: "tab:blue",
 }
 """cause -> the matplotlib colour its intervals are shaded with."""
 
@@ -358,11 +364,11 @@ FAULTS: Mapping[str, FaultSpec] = dict(
              "loss_off", "random datagram loss"),
         _row("latency", Latency, Targets.UP, {"set_extra_delay"}, Cause.LATENCY, "latency_off",
              "extra delay to and from the nodes"),
-        _row("duplicate", Duplicate, Targets.UP, {"set_duplicate"}, None, "duplicate_off",
+        _row("duplicate", Duplicate, Targets.UP, {"set_duplicate"}, Cause.DUPLICATE, "duplicate_off",
              "datagrams to and from the nodes delivered twice"),
         _row("ingress_drop", IngressDrop, Targets.UP, {"set_ingress_drop"}, Cause.INGRESS,
              "ingress_drop_off", "the nodes hear nothing (streams too)"),
-        _row("clock", Clock, Targets.UP, {"clock_step", "set_drift"}, None, None,
+        _row("clock", Clock, Targets.UP, {"clock_step", "set_drift"}, Cause.CLOCK, None,
              "step the nodes' clocks forward and/or set a new drift"),
         _row("churn", Churn, Targets.NONE, {"add_node", "leave", "crash"}, Cause.DOWN, None,
              "Poisson processes of joins, graceful leaves and crashes"),

@@ -17,6 +17,10 @@ Every record starts with `t` (global time in seconds; simulated time in the simu
   initial cluster), preset, config_overrides;
 - `host`: ground truth about a process: node, status (`up` / `down` / `left`), how it got there;
 - `impair`: ground truth that a fault starts (`on`) or stops affecting a node, and its cause;
+- `grudge`: ground truth about links: the partition now in force, as `cuts` (every node of a
+  cut's `nodes` drops every packet from every node of its `drop_from`); it replaces the one
+  before, and a heal writes one with no cuts. With `host` and `impair` it tells who could reach
+  whom at any instant (reports/metrics/links.py);
 - `fault`: a fault operation as the scenario named it: op, nodes, then the operation's parameters;
 - `state`: a membership notification that `node` emitted (`suspect`, `dead`, ... about `member`;
   `refuted` about itself; `events_dropped` when its event stream overflowed);
@@ -44,16 +48,19 @@ from .events import (
     MemberUpdated,
     Refuted,
 )
+from .faults import Cause
 from .messages import NodeId
 
-TRACE_SCHEMA_VERSION = 1
-"""The `schema` field of a trace's `meta` record; bump it when a record's fields change."""
+TRACE_SCHEMA_VERSION = 2
+"""The `schema` field of a trace's `meta` record; bump it when a record's fields change.
+2: the `grudge` record (link state); `impair` causes `duplicate` and `clock`."""
 
 HostStatus = Literal["up", "down", "left"]
 HostHow = Literal["boot", "formed", "join", "crash", "restart-kept", "restart-wiped", "leave"]
 """`boot`/`join`: a fresh process joining through the seeds; `formed`: started knowing the whole
 initial cluster alive; `restart-kept` resumes the old Node, `restart-wiped` starts a new one."""
-ImpairCause = Literal["partition", "pause", "loss", "slow", "latency", "ingress"]
+ImpairCause = Cause
+"""The fault table's causes (swimlab.protocol.faults.Cause), all but `down`: one vocabulary."""
 MemberEvent = Literal["joined", "suspect", "alive", "updated", "dead", "left", "removed"]
 """Notifications about another member (or, for `joined`, possibly the node itself)."""
 DropReason = Literal["partition", "loss", "down", "unknown"]
@@ -86,6 +93,17 @@ class ImpairRecord(TypedDict):
     node: NodeId
     cause: ImpairCause
     on: bool
+
+
+class Cut(TypedDict):
+    nodes: list[NodeId]  # these nodes drop every packet ...
+    drop_from: list[NodeId]  # ... from these
+
+
+class GrudgeRecord(TypedDict):
+    t: float
+    kind: Literal["grudge"]
+    cuts: list[Cut]  # empty: no partition in force
 
 
 class FaultRecord(TypedDict):
@@ -170,6 +188,7 @@ TraceRecord = (
     MetaRecord
     | HostRecord
     | ImpairRecord
+    | GrudgeRecord
     | FaultRecord
     | NotificationRecord
     | SendRecord
@@ -212,6 +231,25 @@ def host(t: float, node: NodeId, status: HostStatus, how: HostHow) -> HostRecord
 
 def impair(t: float, node: NodeId, cause: ImpairCause, on: bool) -> ImpairRecord:
     return {"t": t, "kind": "impair", "node": node, "cause": cause, "on": on}
+
+
+def grudge(t: float, drops: Mapping[NodeId, frozenset[NodeId]]) -> GrudgeRecord:
+    """The partition in force from `t`: `drops` maps a node to the nodes whose packets it drops.
+    Nodes that drop the same set form one cut (a shape shares one set per side, so a two-sided
+    cut is two entries, not N), in the order first seen; each `drop_from` is sorted (n2 before
+    n10)."""
+    by_set: dict[frozenset[NodeId], list[NodeId]] = {}
+    for node, sources in drops.items():
+        if sources:
+            by_set.setdefault(sources, []).append(node)
+    cuts: list[Cut] = [
+        {"nodes": nodes, "drop_from": sorted(sources, key=_natural)} for sources, nodes in by_set.items()
+    ]
+    return {"t": t, "kind": "grudge", "cuts": cuts}
+
+
+def _natural(name: NodeId) -> tuple[int, NodeId]:
+    return (len(name), name)
 
 
 def fault(t: float, op: str, nodes: Sequence[NodeId], **params: Any) -> FaultRecord:

@@ -267,6 +267,7 @@ def run_page(
     body += [
         f"<h1>{e(result.scenario)}</h1>",
         f'<p><span class="verdict {e(verdict)}">{e(verdict.upper())}</span> '
+        f"{e(result.verdict_reason)} "
         f'<span class="muted">{e(title)}</span></p>',
         f"<p>{e(result.description)}</p>",
         _nav(
@@ -286,7 +287,7 @@ def run_page(
         '<h2 id="checks">Checks</h2>',
         checks
         if result.checks
-        else '<p class="note">No checks requested: the verdict is valid by default.</p>',
+        else '<p class="note">No checks requested: VALID only in that nothing was asked of the run.</p>',
         '<h2 id="faults">Fault timeline</h2>',
         *fault_timeline(spans, result.duration_s),
     ]
@@ -297,12 +298,12 @@ def run_page(
     if m.detection:
         body += ["<h3>Crashes</h3>", crashes_table(m.detection, m.dissemination)]
     fp = m.false_positives
-    if fp.examples:
+    if fp.verdicts:
         body += [
-            "<h3>False positives (first examples)</h3>",
+            "<h3>False positives (first 20 accusations; rule: reports/metrics/false_positives.py)</h3>",
             table(
-                [(x.t, x.observer, x.event, x.member, x.accuser) for x in fp.examples],
-                ("t (s)", "held by", "verdict", "about", "raised by"),
+                [(x.t, x.accuser, x.event, x.member, x.heard, x.post_heal) for x in fp.verdicts[:20]],
+                ("t (s)", "accuser", "verdict", "about", "held by", "post-heal"),
             ),
         ]
     body.append('<h2 id="figures">Figures</h2>')
@@ -337,10 +338,12 @@ def sweep_page(
     failed points with their errors."""
     all_points: Sequence[SweepPoint] = sweep.points
     failed = [p for p in all_points if p.status != "ok"]
-    verdicts = {v: sum(1 for p in all_points if p.verdict == v) for v in ("valid", "invalid", "unknown")}
-    status = "error" if failed else ("invalid" if verdicts["invalid"] else "valid")
-    summary = f"{len(all_points) - len(failed)}/{len(all_points)} points ran"
-    tally = ", ".join(f"{n} {v}" for v, n in verdicts.items() if n) or "no verdicts"
+    v = sweep.verdicts
+    status = v.verdict
+    summary = (
+        f"{v.verdict.upper()}: {v.valid} valid, {v.invalid} invalid, {v.unknown} unknown, "
+        f"{v.error} failed to run (of {len(all_points)})"
+    )
     base = sweep.base
     overrides = ", ".join(f"{k}={v}" for k, v in base.config_overrides.items()) or "none"
     config_rows: list[tuple[str, str]] = [
@@ -362,8 +365,7 @@ def sweep_page(
         )
     body = [
         f"<h1>sweep: {e(sweep.scenario)}</h1>",
-        f'<p><span class="verdict {status}">{e(summary)}</span> '
-        f'<span class="muted">{e(title)}; verdicts: {e(tally)}</span></p>',
+        f'<p><span class="verdict {status}">{e(summary)}</span> <span class="muted">{e(title)}</span></p>',
         f"<p>{e(sweep.description)}</p>",
         _nav(
             [
@@ -389,6 +391,15 @@ def sweep_page(
         "and its page.</p>",
         table(points[0], points[1], raw=points[2]),
     ]
+    judged = [p for p in all_points if p.status == "ok" and p.verdict != "valid"]
+    if judged:
+        body += [
+            "<h2>Points not valid</h2>",
+            table(
+                [(json.dumps(p.params), p.seed, (p.verdict or "").upper(), p.verdict_reason) for p in judged],
+                ("params", "seed", "verdict", "why"),
+            ),
+        ]
     if failed:
         body += [
             "<h2>Failed points</h2>",

@@ -535,7 +535,7 @@ def remerge(result: RunResult, spans: Sequence[Span], stem: Path, title: str) ->
     ax.set_ylabel("wrong entries\nper live node's view")
     ax.grid(alpha=0.3)
     _title(ax, title, spans)
-    after = [None if h is None else float(h) for h in m.heal]
+    after = [None if h is None else float(h) for h in m.heal_s()]
     order = sorted(range(len(curves)), key=lambda i: -math.inf if after[i] is None else -after[i])  # type: ignore[operator]
     data: dict[str, Any] = {"t_s": list(views.t), "wrong_per_node": [round(x, 6) for x in wrong], "heals": []}
     for rank, i in enumerate(order):

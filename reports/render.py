@@ -117,7 +117,7 @@ def render_run(folder: str | Path, back: str | None = None) -> Path:
             notes.append("detection CDF — a single crash; its latencies are in the Crashes table.")
     else:
         notes.append("crash figures — nothing crashed in this run.")
-    if m.heal:
+    if m.heal_s():
         _add(
             drawn,
             figures,
@@ -197,8 +197,8 @@ FP_DEFINITIONS = {
     "raised": "a false accusation counted once, at the node that raised it",
     "raised by healthy nodes": "raised by an accuser itself up, unimpaired and clear of faults "
     "(Lifeguard's measure)",
-    "held by healthy nodes": "heard by observers that were themselves healthy (a lossy node's own "
-    "mistaken view is excluded)",
+    "post-heal": "a false death whose accuser could not reach the member at some point while it "
+    "suspected it: the suspicion outlived a cut the member never heard of",
 }
 
 
@@ -241,12 +241,12 @@ def run_metrics(result: RunResult, summary: Mapping[str, float | None]) -> list[
                 "the rest were learned from others",
             ),
         ]
-    if m.heal:
+    if m.heal_s():
         s = "Re-merge after each heal"
-        for k, h in enumerate(m.heal):
+        for k, h in enumerate(m.heal_s()):
             label = (
                 "views re-merge after the heal (s)"
-                if len(m.heal) == 1
+                if len(m.heal_s()) == 1
                 else f"views re-merge after heal {k + 1} (s)"
             )
             rows.append(
@@ -268,35 +268,39 @@ def run_metrics(result: RunResult, summary: Mapping[str, float | None]) -> list[
             )
         )
     fp = m.false_positives
-    s = f"False positives (verdicts about a member up, unimpaired and clear of faults for {fp.grace_s:g} s)"
+    s = (
+        "False positives (accusations the link state does not justify; rule: "
+        "reports/metrics/false_positives.py)"
+    )
+    anyone, healthy = fp.about_any, fp.about_healthy
     rows += [
-        Row(s, "suspicions heard", fp.suspect, FP_DEFINITIONS["heard"]),
-        Row(s, "dead verdicts heard", fp.dead, FP_DEFINITIONS["heard"]),
-        Row(s, "suspicions raised", fp.originated.suspect, FP_DEFINITIONS["raised"]),
-        Row(s, "dead verdicts raised", fp.originated.dead, FP_DEFINITIONS["raised"]),
+        Row(s, "suspicions heard", anyone.heard.suspect, FP_DEFINITIONS["heard"]),
+        Row(s, "dead verdicts heard", anyone.heard.dead, FP_DEFINITIONS["heard"]),
+        Row(s, "suspicions raised", anyone.raised.suspect, FP_DEFINITIONS["raised"]),
+        Row(s, "dead verdicts raised", anyone.raised.dead, FP_DEFINITIONS["raised"]),
         Row(
             s,
             "suspicions raised by healthy nodes",
-            fp.healthy_accusers.suspect,
+            anyone.raised_by_healthy.suspect,
             FP_DEFINITIONS["raised by healthy nodes"],
         ),
         Row(
             s,
             "dead verdicts raised by healthy nodes",
-            fp.healthy_accusers.dead,
+            anyone.raised_by_healthy.dead,
             FP_DEFINITIONS["raised by healthy nodes"],
         ),
         Row(
             s,
-            "dead verdicts held by healthy nodes",
-            fp.healthy_observers.dead,
-            FP_DEFINITIONS["held by healthy nodes"],
+            "post-heal false deaths raised",
+            fp.post_heal_deaths.raised,
+            FP_DEFINITIONS["post-heal"],
         ),
         Row(
             s,
-            "suspicions heard per node-hour",
-            fp.per_node_hour.suspect,
-            "heard, over the up-time of all nodes",
+            "suspicions about healthy members raised per node-hour",
+            healthy.raised.suspect_per_node_hour,
+            "raised, about members no fault acted on, over the up-time of all nodes",
         ),
     ]
     s = "Membership views"

@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from .checks import verdict_reason as reason
 from .provenance import git_state, scenario_sha256, swimlab_version
 from .schema import (
     CheckResult,
@@ -81,6 +82,7 @@ def build_result(
         seed=seed,
         runtime=runtime,
         verdict=verdict,
+        verdict_reason=reason(checks),
         checks=checks,
         metrics=metrics,
         versions=versions(),

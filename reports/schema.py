@@ -24,8 +24,12 @@ import msgspec
 
 RESULT_SCHEMA_VERSION = 2
 SWEEP_SCHEMA_VERSION = 2
+"""2: false positives judged by reachability (counts raised / raised by healthy / heard, about
+any or healthy members, every false accusation); recoveries, partitions, returns, dead_raised,
+flaps; a run's verdict_reason, a sweep's verdict."""
 
 Verdict = Literal["valid", "invalid", "unknown"]
+SweepVerdict = Literal["valid", "invalid", "unknown", "error"]
 VerdictKind = Literal["suspect", "dead"]
 
 
@@ -85,45 +89,49 @@ class Dissemination(_Part, frozen=True):
     informed: InformedCurve
 
 
-# False positives (observer: metrics/false_positives.py) ---------------------------------------
-class VerdictCounts(_Part, frozen=True):
-    suspect: int
-    dead: int
-
-
-class VerdictRates(_Part, frozen=True):
-    """Per node-hour of up-time; None when no node was up."""
-
-    suspect: float | None
-    dead: float | None
-
-
-class HealthyAccusers(_Part, frozen=True):
-    suspect: int
-    dead: int
-    per_node_hour: VerdictRates
-
-
+# False positives (observer: metrics/false_positives.py, which states the rule) ---------------
 class FalseVerdict(_Part, frozen=True):
-    t: float
-    observer: str  # who holds the verdict
+    """One false accusation, judged when raised."""
+
+    t: float  # when it was raised (or, a confirmation, first heard)
+    accuser: str
     member: str  # about whom
     event: VerdictKind
-    accuser: str | None  # who raised it
+    incarnation: int
+    heard: int  # how many nodes held it (its accuser included)
+    accuser_healthy: bool  # up, no node fault acting on it over the evidence
+    member_healthy: bool
+    post_heal: bool  # a death whose accuser could not reach the member while it suspected it
+
+
+class VerdictTally(_Part, frozen=True):
+    suspect: int
+    dead: int
+    suspect_per_node_hour: float | None  # per node-hour of up-time; None when no node was up
+    dead_per_node_hour: float | None
+
+
+class FalseTallies(_Part, frozen=True):
+    raised: VerdictTally  # each false accusation once
+    raised_by_healthy: VerdictTally  # ... whose accuser was healthy
+    heard: VerdictTally  # once per node holding one
+
+
+class PostHealDeaths(_Part, frozen=True):
+    """False deaths whose suspicion outlived a cut of the accuser's link to the member."""
+
+    raised: int
+    heard: int
+    members: list[str]
 
 
 class FalsePositives(_Part, frozen=True):
-    """Suspect/dead verdicts about a member that was up, unimpaired and clear of faults for
-    `grace_s` (the rule is stated in metrics/false_positives.py)."""
-
-    suspect: int  # heard: counted once per observer holding the verdict
-    dead: int
-    per_node_hour: VerdictRates  # of the heard counts
-    originated: VerdictCounts  # raised: the observer is the accuser
-    healthy_accusers: HealthyAccusers  # raised by an up, unimpaired, clear accuser
-    healthy_observers: VerdictCounts  # heard by a healthy observer
-    grace_s: float
-    examples: list[FalseVerdict]  # the first 20
+    suspect_window_s: float  # the evidence window of a suspicion: the longest probe round
+    dead_window_s: float  # ... of a death: one protocol period
+    about_any: FalseTallies  # about any member
+    about_healthy: FalseTallies  # about members no node fault acted on over the evidence
+    post_heal_deaths: PostHealDeaths
+    verdicts: list[FalseVerdict]  # every false accusation, in time order
 
 
 # Load (observer: metrics/load.py) -------------------------------------------------------------
@@ -173,6 +181,50 @@ class RemergeCurve(_Part, frozen=True):
     converged: bool  # the last step reached 0 disagreeing pairs before the run ended
 
 
+# Convergence, partitions, returns, stability (observers: convergence.py, partitions.py,
+# returns.py, stability.py) --------------------------------------------------------------------
+class Recovery(_Part, frozen=True):
+    """A fault's end (heal, loss_off, ...) and when views agreed from then on."""
+
+    t: float
+    op: str  # the fault record that ended a fault
+    converged_s: float | None  # s until views agreed and stayed agreed to the end of the window
+    window_s: float  # until the next disturbance or the end of the run
+    until: str  # what closed the window
+
+
+class PartitionDetection(_Part, frozen=True):
+    """A partition and when each side dropped the other (s after it started; None: not before
+    the cut was lifted)."""
+
+    t: float
+    lasted_s: float | None  # None: to the end of the run
+    nodes: int  # nodes with a cut link
+    detected_s: float | None  # every cut pair dropped both ways
+    dropped_all_s: dict[str, float | None]  # node -> it held every node it cannot reach down
+    dropped_by_all_s: dict[str, float | None]  # node -> every node that cannot reach it did
+
+
+class Return(_Part, frozen=True):
+    """A node back from a restart or a fault that took it off the network."""
+
+    node: str
+    t: float
+    how: str  # restart, heal, pause end, ingress end
+    back_s: float | None  # s until every up node held it up, and kept holding it to the window's end
+    window_s: float
+    until: str
+
+
+class Flap(_Part, frozen=True):
+    """Overlapping flaps of one member: up nodes holding it down, then up, while it was up."""
+
+    member: str
+    down_t: float
+    up_t: float
+    observers: int
+
+
 class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
     """`result.json`'s `metrics`, in file order; each field names the observer that fills it."""
 
@@ -183,8 +235,12 @@ class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
     views: ViewCounts  # views
     max_distinct_views: int | None  # views: the most after warm-up (None: the bootstrap never ended)
     warmup_end_s: float | None  # views: the later of warmup_s and the bootstrap's first agreement
-    heal: list[float | None]  # convergence: s from each heal until views first match the truth
     remerge: list[RemergeCurve]  # views: disagreement after each heal, at every change
+    recoveries: list[Recovery]  # convergence: every fault's end, views agreeing after it
+    partitions: list[PartitionDetection]  # partitions
+    returns: list[Return]  # returns
+    dead_raised: dict[str, list[float]]  # stability: member -> when each dead verdict was raised
+    flaps: list[Flap]  # stability
     first_converged_s: float | None  # convergence: every initial node up and agreeing
     converged_at_end: bool  # convergence
     disagreeing_pairs_at_end: int  # convergence: (up observer, member) pairs wrong at the end
@@ -193,6 +249,11 @@ class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
     events_dropped: int  # run totals: notifications lost by a slow consumer
     wall_s: float | None = None  # run totals: machine-dependent, so a sweep leaves it out
     events: int  # run totals: kernel events processed
+
+    def heal_s(self) -> list[float | None]:
+        """Per heal, in order: s until views agreed and stayed agreed (None: never within its
+        window) - the `heal` entries of `recoveries`, one per `remerge` curve."""
+        return [r.converged_s for r in self.recoveries if r.op == "heal"]
 
     def portable(self) -> Metrics:
         """These metrics without the machine-dependent wall time (what sweep.json keeps)."""
@@ -256,6 +317,7 @@ class RunResult(_Part, frozen=True, kw_only=True):
     seed: int
     runtime: str
     verdict: Verdict
+    verdict_reason: str  # "no checks", the failed checks, what could not be judged
     checks: list[CheckResult]
     metrics: Metrics
     versions: Versions
@@ -307,6 +369,7 @@ class SweepPoint(_Part, frozen=True):
     status: Literal["ok", "error"]
     error: str | None
     verdict: Verdict | None = None
+    verdict_reason: str | None = None
     checks: list[CheckResult] | None = None
     summary: dict[str, int | float | None] | None = None  # swimlab.reports.summary.SUMMARY_METRICS
     metrics: Metrics | None = None  # without wall_s
@@ -322,10 +385,23 @@ class SweepProvenance(_Part, frozen=True):
     scenario_sha256: str
 
 
+class SweepVerdicts(_Part, frozen=True):
+    """How many points came out each way, and the sweep's verdict: `error` if a point failed to
+    run, else `invalid` if a point is invalid, else `unknown` if one is, else `valid`
+    (`swimlab.reports.checks.sweep_verdict`)."""
+
+    verdict: SweepVerdict
+    valid: int
+    invalid: int
+    unknown: int
+    error: int
+
+
 class Sweep(_Part, frozen=True, kw_only=True):
     """`sweep.json`: every planned point in plan order, nothing machine- or time-dependent."""
 
     schema_version: int = SWEEP_SCHEMA_VERSION
+    verdicts: SweepVerdicts
     scenario: str
     source: str
     description: str

@@ -11,7 +11,9 @@
     swimlab node --listen HOST:PORT [--join HOST:PORT ...] --ca F --cert F --key F
                  [--preset lan] [--set KEY=VALUE ...] [--events FILE]
 
-Exit codes: 0 valid, 1 invalid (a check failed), 2 could not run (bad scenario, crash, unknown).
+Exit codes: 0 valid, 1 invalid (a check failed), 2 could not run (bad scenario, crash) or a
+check could not be judged (unknown). A sweep's is its verdict's: 2 if any point failed to run,
+else 1 if any point is invalid, else 2 if any is unknown, else 0.
 """
 
 from __future__ import annotations
@@ -61,20 +63,21 @@ def _run(args: argparse.Namespace) -> int:
         m = result.metrics
         fp = m.false_positives
         print(
-            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}: {result.verdict.upper()}"
+            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}: {result.verdict_text}"
             f"  ({m.wall_s or 0.0:.1f} s wall, {m.events:,} events)"
         )
         for check in result.checks:
             mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
             print(f"  {mark} {check.name}: {check.detail}")
+        raised = fp.about_any.raised
         print(
-            f"  false positives: {fp.suspect} suspect, {fp.dead} dead;"
+            f"  false positives raised: {raised.suspect} suspect, {raised.dead} dead"
+            f" ({fp.post_heal_deaths.raised} post-heal deaths);"
             f" load {m.load.messages_per_node_per_s:.2f} msg/node/s"
         )
         _print_crashes(m.detection)
-        for k, after in enumerate(m.heal):
-            heal = f"heal {k + 1}" if len(m.heal) > 1 else "the heal"
-            print(f"  views re-merged {_after(after)} after {heal}")
+        for r in m.recoveries:
+            print(f"  {r.op} at {r.t:g} s: views agreed and stayed agreed {_after(r.converged_s)}")
         print(f"  -> {out / 'index.html'}")
     return result.exit_code
 
@@ -135,10 +138,17 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if not args.quiet:
-        print(f"  {outcome.ran} ran, {outcome.reused} reused from {args.out}, {outcome.failed} failed")
+        v = outcome.sweep.verdicts
+        print(f"  {outcome.ran} ran, {outcome.reused} reused from {args.out}")
+        print(
+            f"  {v.verdict.upper()}: {v.valid} valid, {v.invalid} invalid, {v.unknown} unknown,"
+            f" {v.error} failed to run"
+        )
         for p in outcome.sweep.points:
             if p.status != "ok":
-                print(f"  FAILED {p.params} seed {p.seed}: {p.error}")
+                print(f"  FAILED TO RUN {p.params} seed {p.seed}: {p.error}")
+            elif p.verdict != "valid":
+                print(f"  {(p.verdict or '').upper()} {p.params} seed {p.seed}: {p.verdict_reason}")
         print(f"  -> {outcome.out_dir / 'index.html'}")
     return outcome.exit_code
 

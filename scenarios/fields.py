@@ -145,9 +145,8 @@ def check_table(
         raise ScenarioError(source, prefix, "a table", raw)
     for key in raw:
         if key not in specs:
-            raise ScenarioError(
-                source, join(prefix, key), f"no such key (known: {', '.join(sorted(specs))})", key
-            )
+            known = f"known: {', '.join(sorted(specs))}" if specs else "it takes none"
+            raise ScenarioError(source, join(prefix, key), f"no such key ({known})", key)
     out: dict[str, Any] = {}
     for key, spec in specs.items():
         path = join(prefix, key)

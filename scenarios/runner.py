@@ -16,9 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from swimlab.protocol import trace_schema
-from swimlab.protocol.formulas import suspicion_timeout
 from swimlab.protocol.streams import stream
-from swimlab.reports.checks import CheckResult, run_checks, verdict
+from swimlab.reports.checks import EXIT_CODES, CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.result import build_result, write_result
 from swimlab.reports.schema import Metrics, RunResult, to_json
@@ -44,15 +43,12 @@ class Result:
 
     @property
     def exit_code(self) -> int:
-        return {"valid": 0, "invalid": 1}.get(self.verdict, 2)
+        return EXIT_CODES[self.verdict]
 
-
-def fp_grace_s(scenario: Scenario) -> float:
-    """How long after a fault ends a verdict may still be deserved: the longest suspicion
-    (memberlist: max_mult x mult x log10(N) x probe interval) plus one probe round."""
-    c = scenario.config
-    shortest = suspicion_timeout(c.suspicion_mult, scenario.cluster.nodes, c.probe_interval_s)
-    return c.suspicion_max_timeout_mult * shortest + c.probe_interval_s
+    @property
+    def verdict_text(self) -> str:
+        """`VALID (no checks)`, `INVALID (failed: no_false_dead)`, ..."""
+        return f"{self.verdict.upper()} ({self.result.verdict_reason})"
 
 
 def _latency(network: Network, groups: Mapping[str, Sequence[str]]) -> Any:
@@ -140,7 +136,6 @@ def run_scenario(
     names = scenario.nodes
     join_seeds = tuple(names[: scenario.cluster.seeds])
     acc = MetricsAccumulator(
-        fp_grace_s=fp_grace_s(scenario),
         warmup_s=scenario.warmup_s,
         sample_every_s=max(scenario.duration_s / 300.0, 0.1),
     )

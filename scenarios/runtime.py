@@ -36,8 +36,12 @@ What is recorded (trace records handed to the runner's sink; kinds in reports/tr
 - Impairments write `impair` records {node, cause, on} with a cause of
   `swimlab.protocol.faults.Cause`: `pause` (on, then off when it ends), `set_slow` (slow),
   `partition` / `heal` (partition: off for every node of the old cut, on for every node of the
-  new one), `set_loss` (loss), `set_extra_delay` (latency), `set_ingress_drop` (ingress).
-  `set_default_loss`, `set_duplicate`, `clock_step` and `set_drift` record no impairment.
+  new one), `set_loss` (loss), `set_extra_delay` (latency), `set_ingress_drop` (ingress),
+  `set_duplicate` (duplicate), `set_drift` (clock: on for a drift other than 0, off for 0),
+  `clock_step` (clock: on, then off at the same instant). `set_default_loss` (the scenario's
+  `[network] loss`, every link alike) records no impairment.
+- `partition` and `heal` also write a `grudge` record, the cut now in force (a heal: none),
+  before their `impair` records: reports judge reachability between two nodes from it.
 
 Capabilities
 - `capabilities` names the operations the runtime implements (`protocol.faults.Capability`).

@@ -48,7 +48,7 @@ from swimlab.protocol.faults import (
     Toggling,
     param,
 )
-from swimlab.reports.checks import CHECKS
+from swimlab.reports.checks import CHECKS, CheckRequest, scope_of
 
 from .errors import ScenarioError
 from .fields import FieldSpec, build, check_table, field_specs, join
@@ -198,7 +198,7 @@ class Scenario:
     network: Network
     clocks: Clocks
     trace: Trace
-    checks: Mapping[str, bool | float]
+    checks: tuple[CheckRequest, ...]
     faults: tuple[Fault, ...]
     config: Config
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
@@ -269,7 +269,7 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
     trace = build(Trace, source, "trace", top.trace)
     if trace.messages not in (True, False, "auto"):
         raise ScenarioError(source, "trace.messages", 'true, false or "auto"', trace.messages)
-    checks = _checks(source, top.checks)
+    checks = _checks(source, top.checks, cluster.groups, duration)
     if top.warmup_s >= duration:
         raise ScenarioError(source, "warmup_s", f"< duration_s ({duration})", top.warmup_s)
     if not top.seeds:
@@ -300,21 +300,58 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
     )
 
 
-def _checks(source: str, raw: Mapping[str, Any]) -> dict[str, bool | float]:
-    out: dict[str, bool | float] = {}
+def _checks(
+    source: str, raw: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]], duration: float
+) -> tuple[CheckRequest, ...]:
+    """`[checks]`: each key a check of reports/checks.py, its value `true` (every default) or
+    `false` (off), a number (the check's main parameter), a table of parameters, or an array of
+    tables (the check once per table)."""
+    out: list[CheckRequest] = []
     for name, value in raw.items():
+        path = f"checks.{name}"
         if name not in CHECKS:
-            known = ", ".join(sorted(CHECKS))
-            raise ScenarioError(source, f"checks.{name}", f"a known check ({known})", name)
-        kind = CHECKS[name][0]
-        if kind is bool and not isinstance(value, bool):
-            raise ScenarioError(source, f"checks.{name}", "true or false", value)
-        if kind is float:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ScenarioError(source, f"checks.{name}", "a number >= 0", value)
-            value = float(value)
-        out[name] = value
-    return out
+            known = ", ".join(CHECKS)
+            raise ScenarioError(source, path, f"a known check ({known})", name)
+        spec = CHECKS[name]
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
+            tables = [(f"{path}.{i}", v) for i, v in enumerate(value)]
+        elif isinstance(value, Mapping):
+            tables = [(path, value)]
+        elif spec.shorthand is None:
+            if not isinstance(value, bool):
+                raise ScenarioError(source, path, "true, false or a table of its parameters", value)
+            tables = [(path, {})] if value else []
+        else:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                expected = f"a number ({spec.shorthand}) or a table of its parameters"
+                raise ScenarioError(source, path, expected, value)
+            tables = [(path, {spec.shorthand: value})]
+        for where, table in tables:
+            try:
+                params = build(spec.params, source, where, table)
+            except ScenarioError as exc:
+                if not isinstance(value, Mapping | list):  # a bare value: the error is about it
+                    raise ScenarioError(source, path, exc.expected, value) from None
+                raise
+            _check_scope(source, where, params, groups, duration)
+            bare = not isinstance(value, Mapping | list)
+            out.append(CheckRequest(name, params, scope_of(params, groups), bare=bare))
+    return tuple(out)
+
+
+def _check_scope(
+    source: str, path: str, params: Any, groups: Mapping[str, tuple[str, ...]], duration: float
+) -> None:
+    group = getattr(params, "group", None)
+    if group is not None and group not in groups:
+        known = ", ".join(groups) or "none defined"
+        raise ScenarioError(source, f"{path}.group", f"a group of [cluster.groups] ({known})", group)
+    from_s = getattr(params, "from_s", 0.0)
+    to_s = getattr(params, "to_s", None)
+    if from_s > duration:
+        raise ScenarioError(source, f"{path}.from_s", f"<= duration_s ({duration})", from_s)
+    if to_s is not None and not from_s <= to_s <= duration:
+        raise ScenarioError(source, f"{path}.to_s", f"in [from_s = {from_s}, duration_s = {duration}]", to_s)
 
 
 # Node groups and references -------------------------------------------------------------------
@@ -722,9 +759,17 @@ def effective(scenario: Scenario) -> dict[str, Any]:
         },
         "clocks": _plain(scenario.clocks),
         "trace": _plain(scenario.trace),
-        "checks": dict(scenario.checks),
+        "checks": _plain_checks(scenario.checks),
         "faults": [_plain_fault(f) for f in scenario.faults],
     }
+
+
+def _plain_checks(checks: Sequence[CheckRequest]) -> dict[str, Any]:
+    """name -> its parameters, every default filled in (an array if the check is asked twice)."""
+    grouped: dict[str, list[Any]] = {}
+    for check in checks:
+        grouped.setdefault(check.name, []).append(_plain(check.params))
+    return {name: tables[0] if len(tables) == 1 else tables for name, tables in grouped.items()}
 
 
 def _plain_fault(fault: Fault) -> dict[str, Any]:

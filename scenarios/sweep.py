@@ -11,6 +11,9 @@ folder resumes it: points already finished `ok` with the same params and seed
 are read back, not redone; failed points are retried. A point that raises is recorded with its
 error and does not stop the sweep. A folder belongs to one sweep (`plan.json`: the overridden
 scenario and its variants); a different sweep into it is refused unless forced (`claim_folder`).
+The sweep's verdict is its points' (`swimlab.reports.checks.sweep_verdict`: `error` if a point
+failed to run, else `invalid` if one is invalid, else `unknown` if one is, else `valid`), and so
+is its exit code: 0 valid, 1 invalid, 2 unknown or a point failed to run.
 
 `plan_sweep` reads the grid from the scenario's `[sweep]` table (see scenarios/README.md) or from
 `--grid key=v1,v2` arguments; `run_sweep` runs it; `run_point` is the picklable unit of work.
@@ -32,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from swimlab.reports.checks import EXIT_CODES, sweep_verdict
 from swimlab.reports.provenance import git_state, scenario_sha256, swimlab_version
 from swimlab.reports.schema import (
     SWEEP_SCHEMA_VERSION,
@@ -252,6 +256,7 @@ def run_point(
         raise PointFailed(f"{type(exc).__name__}: {exc}") from None
     return {
         "verdict": result.verdict,
+        "verdict_reason": result.result.verdict_reason,
         "checks": [c.as_dict() for c in result.checks],
         "summary": summarize(result.result),
         "metrics": to_json(result.metrics.portable()),
@@ -270,7 +275,7 @@ class SweepOutcome:
 
     @property
     def exit_code(self) -> int:
-        return 2 if self.failed else 0
+        return EXIT_CODES[self.sweep.verdicts.verdict]
 
 
 def _load_done(points_dir: Path) -> dict[str, dict[str, Any]]:
@@ -320,7 +325,10 @@ def claim_folder(out: Path, plan: SweepPlan, force: bool = False) -> None:
             held = json.loads(plan_path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError):
             held = {}
-    if held is not None and held.get("digest") != identity["digest"]:
+    if held is not None and held.get("schema_version") != identity["schema_version"]:
+        version = held.get("schema_version")
+        what = f"a sweep written under sweep schema {version!r}, whose points this swimlab cannot reuse"
+    elif held is not None and held.get("digest") != identity["digest"]:
         what = f"a sweep of {held.get('source', '?')} with another scenario, --set or variants"
     elif held is None and (old_points or (out / "sweep.json").exists()):
         what = "sweep results without a plan.json (an older swimlab's, or not a sweep's)"
@@ -406,8 +414,10 @@ def run_sweep(
                 closer.close()
             elif not isinstance(executor, cf.Executor):
                 pool.shutdown()
+    points = [_public(records[p.id]) for p in planned]
     sweep = SweepFile(
         schema_version=SWEEP_SCHEMA_VERSION,
+        verdicts=sweep_verdict(points),
         scenario=plan.scenario,
         source=plan.source,
         description=plan.description,
@@ -420,7 +430,7 @@ def run_sweep(
         x=plan.x,
         metrics=plan.metrics,
         base=from_json(plan.base, SweepBase, "sweep base"),
-        points=[_public(records[p.id]) for p in planned],
+        points=points,
     )
     (out / "sweep.json").write_text(json.dumps(to_json(sweep), indent=1) + "\n", encoding="utf-8")
     if render:
@@ -453,6 +463,17 @@ _MACHINE_DEPENDENT = ("wall_s", "finished_at")
 def _public(record: Mapping[str, Any]) -> SweepPoint:
     """A point as sweep.json keeps it: without wall time or timestamps, so any executor on any
     machine writes the same bytes for the same plan."""
-    keys = ("id", "params", "seed", "status", "error", "verdict", "checks", "summary", "metrics")
+    keys = (
+        "id",
+        "params",
+        "seed",
+        "status",
+        "error",
+        "verdict",
+        "verdict_reason",
+        "checks",
+        "summary",
+        "metrics",
+    )
     point = {k: record.get(k) for k in keys if k not in _MACHINE_DEPENDENT}
     return from_json(point, SweepPoint, f"sweep point {record.get('id')}")

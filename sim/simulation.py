@@ -10,7 +10,9 @@ one dict whose key order is the trace order; the record kinds are defined in
 - `state`: a membership notification a node emitted (node, event, member, incarnation, accuser);
 - `host`: ground truth about a process (up / down / left) and how it got there;
 - `impair`: ground truth that a fault started or stopped affecting a node (partition, pause,
-  loss, slowness, clock), so reports can tell false positives from deserved suspicion;
+  loss, slowness, latency, deafness, duplication, clock), so reports can tell false positives
+  from deserved suspicion;
+- `grudge`: the partition in force (who drops whose packets), written by `partition` and `heal`;
 - `fault`: the fault operation itself, as the scenario asked for it;
 - `send` / `deliver` / `drop`: per message, only when `trace_messages` (counters are always kept).
 
@@ -254,9 +256,12 @@ class Simulation:
     # Clocks -------------------------------------------------------------------------------------
     def clock_step(self, name: NodeId, seconds: float) -> None:
         self.hosts[name].clock.step(seconds)
+        self.impair([name], Cause.CLOCK, True)  # a step is an instant: on, then off
+        self.impair([name], Cause.CLOCK, False)
 
     def set_drift(self, name: NodeId, drift_ppm: float) -> None:
         self.hosts[name].clock.set_drift(drift_ppm)
+        self.impair([name], Cause.CLOCK, drift_ppm != 0)
 
     # Network faults -----------------------------------------------------------------------------
     def partition(self, grudge: Mapping[NodeId, frozenset[NodeId]]) -> None:
@@ -264,6 +269,7 @@ class Simulation:
         self.heal()
         # Sets are kept as given: a shape shares one set per side, so a cut of N nodes is O(N).
         self.network.grudges = {dst: srcs for dst, srcs in grudge.items() if srcs}
+        self.sink(trace_schema.grudge(self.kernel._now, self.network.grudges))
         self.impair(sorted(self._partitioned()), Cause.PARTITION, True)
 
     def heal(self) -> None:
@@ -271,6 +277,7 @@ class Simulation:
             return
         touched = sorted(self._partitioned())
         self.network.grudges = {}
+        self.sink(trace_schema.grudge(self.kernel._now, {}))
         self.impair(touched, Cause.PARTITION, False)
 
     def _partitioned(self) -> set[NodeId]:
@@ -331,12 +338,14 @@ class Simulation:
         self.impair(names, Cause.LATENCY, delay_s > 0)
 
     def set_duplicate(self, names: Iterable[NodeId], rate: float) -> None:
+        names = list(names)
         for name in names:
             if rate:
                 self.network.node_duplicate[name] = rate
             else:
                 self.network.node_duplicate.pop(name, None)
         self.network.refresh()
+        self.impair(names, Cause.DUPLICATE, rate > 0)
 
     # Summary ------------------------------------------------------------------------------------
     def counters(self) -> dict[str, Any]:

@@ -396,7 +396,7 @@ def test_every_run_page_has_a_fault_timeline(heal: Path, churn: Path, quiet: Pat
 
 def test_the_remerge_figure_shows_each_heal(heal: Path) -> None:
     m = read_result(heal / "result.json").metrics
-    (after,) = m.heal
+    (after,) = m.heal_s()
     (curve,) = m.remerge
     assert after is not None and curve.converged and curve.heal_t == 90.0
     assert curve.t_s[-1] == after and curve.disagreeing[-1] == 0 and curve.disagreeing[0] > 0

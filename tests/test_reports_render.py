@@ -113,7 +113,7 @@ def test_sweep_records_failed_point_and_renders(local_sweep: Path) -> None:
         ]
         assert median == pytest.approx(statistics.median(values))
     page = (local_sweep / "index.html").read_text()
-    assert "6/8 points ran" in page and "Failed points" in page
+    assert "ERROR: " in page and "2 failed to run (of 8)" in page and "Failed points" in page
 
 
 def test_sweep_resume_skips_finished_points(local_sweep: Path) -> None:

@@ -249,6 +249,20 @@ def test_a_sweep_into_a_folder_of_another_sweep_refuses(
     assert len(list((out / "points").glob("*.json"))) == 2 and not (out / "points" / "stale-s1").exists()
 
 
+def test_a_sweep_folder_of_an_older_sweep_schema_refuses(tmp_path: Path) -> None:
+    """Its points hold metrics this swimlab cannot read: reusing them would crash the sweep."""
+    small = 'description = "a"\nduration_s = 4\n[cluster]\nnodes = 4\n'
+    out = tmp_path / "sweep"
+    _sweep(tmp_path, "a.toml", small, out)
+    plan = json.loads((out / "plan.json").read_text())
+    (out / "plan.json").write_text(json.dumps({**plan, "schema_version": 1}))
+    with pytest.raises(
+        ScenarioError, match="written under sweep schema 1, whose points this swimlab cannot reuse"
+    ):
+        _sweep(tmp_path, "a.toml", small, out)
+    assert _sweep(tmp_path, "a.toml", small, out, force=True).ran == 2
+
+
 # 10. Named node groups: in faults, checks and the latency model ------------------------------
 GROUPS = """description = "three datacenters"
 duration_s = 30

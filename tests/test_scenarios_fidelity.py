@@ -60,7 +60,7 @@ def test_crash_one_matches_swim_and_memberlist() -> None:
         suspect.append(d.first_suspect_s)
         suspicion.append(d.first_dead_s - d.first_suspect_s)
         spread.append(d.dead_everywhere_s - d.first_dead_s)
-        assert result.metrics.false_positives.dead == 0
+        assert result.metrics.false_positives.about_any.raised.dead == 0
     swim = period * math.e / (math.e - 1)
     # SWIM counts whole periods until the first one in which someone probes the dead member
     # (e/(e-1)); the crash falls mid-period on average (-1/2), and the suspicion is raised when
@@ -83,7 +83,7 @@ def test_crash_one_matches_swim_and_memberlist() -> None:
 def test_steady_state_has_no_false_positives() -> None:
     result = run_scenario(load_scenario("steady_state", ["cluster.nodes=40", "duration_s=60"]), 1)
     assert result.verdict == "valid", result.checks
-    assert result.metrics.false_positives.suspect == 0
+    assert result.metrics.false_positives.about_any.heard.suspect == 0
 
 
 def test_mass_restart_no_node_stays_dead() -> None:
@@ -101,5 +101,5 @@ def test_partition_heal_remerges_within_bound(seed: int) -> None:
     )
     result = run_scenario(scenario, seed)
     assert result.verdict == "valid", result.checks
-    (heal,) = result.metrics.heal
-    assert heal is not None and heal <= 40
+    (heal,) = result.metrics.recoveries
+    assert heal.op == "heal" and heal.converged_s is not None and heal.converged_s <= 40

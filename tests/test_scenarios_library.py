@@ -1,5 +1,6 @@
 """Every library scenario runs end to end at a small N, its faults really hit nodes, and its
-checks pass: a smoke test for each fault kind (loss, slowness, flip-flop, drift, churn, ...)."""
+checks pass - or, for the scenarios that document a known weakness of the protocol, fail the
+way their file says: a smoke test for each fault kind (loss, slowness, flip-flop, drift, ...)."""
 
 import json
 from pathlib import Path
@@ -11,12 +12,31 @@ from swimlab.scenarios.runner import run_scenario
 
 SCENARIOS = [n for n in library_names() if not n.startswith("sweep_")]
 
+OWN_SIZE = {"three_dc_cut_heal"}
+"""Scenarios whose node groups fix their size: they run as written."""
+
+KNOWN_INVALID = {
+    # memberlist's behaviour, documented in the file: suspicions raised during the cut outlive
+    # it and kill reachable nodes after the heal.
+    "three_dc_cut_heal": {"no_false_dead", "no_flapping[from_s=100.0]"},
+    # The lossy node declares a healthy member dead (at N = 40, seed 1: n28 -> n20 at 114.0 s);
+    # no healthy accuser does.
+    "lossy_nodes": {"no_false_dead"},
+}
+"""name -> the checks it fails at seed 1 (its file says why)."""
+
+
+def small(name: str) -> list[str]:
+    """The overrides that make a library scenario small (none for those of a fixed size)."""
+    return [] if name in OWN_SIZE else ["cluster.nodes=40"]
+
 
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_library_scenario_is_valid_at_small_n(name: str, tmp_path: Path) -> None:
-    scenario = load_scenario(name, ["cluster.nodes=40"])
+    scenario = load_scenario(name, small(name))
     result = run_scenario(scenario, 1, out_dir=tmp_path)
-    assert result.verdict == "valid", [c for c in result.checks if not c.ok]
+    failed = {c.name for c in result.checks if c.ok is not True}
+    assert failed == KNOWN_INVALID.get(name, set()), [c for c in result.checks if not c.ok]
     assert result.warnings == [], result.warnings  # every fault did what it says
     if scenario.faults:
         kinds = set()

@@ -85,5 +85,29 @@ def test_a_trace_of_another_schema_version_is_refused(tmp_path: Path) -> None:
     meta = trace_schema.meta(0.0, "s", 1, "sim", 10.0, ["a"], "lan", {})
     meta["schema"] = trace_schema.TRACE_SCHEMA_VERSION + 1
     _write(tmp_path / "trace.jsonl", [meta, trace_schema.host(0.0, "a", "up", "boot")])
-    with pytest.raises(TraceError, match=r"trace\.jsonl:1: trace schema 2, but this swimlab reads schema 1"):
+    version = trace_schema.TRACE_SCHEMA_VERSION
+    with pytest.raises(
+        TraceError,
+        match=rf"trace\.jsonl:1: trace schema {version + 1}, but this swimlab reads schema {version}",
+    ):
         list(read_trace(tmp_path / "trace.jsonl"))
+
+
+def test_a_trace_from_before_link_state_is_refused(tmp_path: Path) -> None:
+    """Schema 1 had no `grudge` records: its false positives cannot be judged by reachability,
+    so it is refused rather than misread."""
+    meta = trace_schema.meta(0.0, "s", 1, "sim", 10.0, ["a"], "lan", {})
+    meta["schema"] = 1
+    _write(tmp_path / "trace.jsonl", [meta])
+    with pytest.raises(TraceError, match=r"trace schema 1, but this swimlab reads schema 2"):
+        list(read_trace(tmp_path / "trace.jsonl"))
+
+
+def test_a_grudge_record_groups_nodes_that_drop_the_same_set() -> None:
+    side_a, side_b = frozenset({"n0", "n1"}), frozenset({"n10", "n2"})
+    drops = {"n2": side_a, "n10": side_a, "n0": side_b, "n1": side_b, "n5": frozenset()}
+    assert format_record(trace_schema.grudge(4.0, drops)) == (
+        '{"t":4.000000,"kind":"grudge","cuts":[{"nodes":["n2","n10"],"drop_from":["n0","n1"]},'
+        '{"nodes":["n0","n1"],"drop_from":["n2","n10"]}]}'
+    )
+    assert trace_schema.grudge(5.0, {})["cuts"] == []

@@ -2,19 +2,24 @@
 
 It consumes records one at a time, in trace order (streamed live from a run, or read back from
 `trace.jsonl` with `swimlab.reports.trace.read_trace`). Each record is read once: the ground truth
-(`truth.py`: who is up, what faults affect whom) and the views (`beliefs.py`: who believes whom
-up) take it in, then the observers' hooks run (`observer.py`), each observer keeping one
-concern's counts and building its part of the result:
+(`truth.py`: who is up, what faults act on whom, who can reach whom - `links.py`) and the views
+(`beliefs.py`: who believes whom up) take it in, then the observers' hooks run (`observer.py`),
+each observer keeping one concern's counts and building its part of the result:
 
 - `detection.py`: per crash, first suspicion, first dead, dead everywhere, who learned when and
   how (own timer or news), the informed fraction of the live membership (`detection`,
   `dissemination`);
-- `false_positives.py`: undeserved suspect/dead verdicts, counted four ways (`false_positives`);
+- `false_positives.py`: undeserved suspect/dead verdicts by reachability, counted raised /
+  raised by healthy accusers / heard, post-heal false deaths (`false_positives`);
 - `load.py`: messages and bytes per node per second (`load`);
-- `views.py`: sampled view sizes, distinct views, disagreement and flips, the re-merge after
-  each heal (`views`, `max_distinct_views`, `warmup_end_s`, `remerge`, series.json);
-- `convergence.py`: bootstrap, heals, agreement at the end (`heal`, `first_converged_s`,
-  `converged_at_end`, `disagreeing_pairs_at_end`, `stays_dead`);
+- `views.py`: sampled view sizes, distinct views, disagreement and flips, the re-merge curve
+  after each heal (`views`, `max_distinct_views`, `warmup_end_s`, `remerge`, series.json);
+- `convergence.py`: bootstrap, views agreeing and staying agreed after each fault's end,
+  agreement at the end (`recoveries`, `first_converged_s`, `converged_at_end`,
+  `disagreeing_pairs_at_end`, `stays_dead`);
+- `partitions.py`: each side of a partition dropping the other (`partitions`);
+- `returns.py`: restarted and healed nodes back in every view (`returns`);
+- `stability.py`: dead verdicts raised and flapping (`dead_raised`, `flaps`);
 - `intervals.py`: fault intervals per node and cause (series.json);
 - `totals.py`: dropped notifications, kernel events (`events_dropped`, `events`).
 
@@ -31,6 +36,7 @@ from typing import Any
 from swimlab.protocol.trace_schema import (
     EndRecord,
     FaultRecord,
+    GrudgeRecord,
     HostRecord,
     ImpairRecord,
     MetaRecord,
@@ -46,22 +52,28 @@ from .false_positives import FalsePositives
 from .intervals import Intervals
 from .load import Load
 from .observer import Hooks, Observer
+from .partitions import Partitions
+from .returns import Returns
+from .stability import Stability
 from .totals import Totals
 from .truth import GroundTruth
 from .views import Views
 
 
 class MetricsAccumulator:
-    def __init__(self, fp_grace_s: float = 0.0, warmup_s: float = 0.0, sample_every_s: float = 1.0) -> None:
+    def __init__(self, warmup_s: float = 0.0, sample_every_s: float = 1.0) -> None:
         self.sample_every_s = sample_every_s
         self._next_sample = 0.0
         self.truth = GroundTruth()
         self.beliefs = Beliefs(self.truth)
         self.detection = Detection(self.truth, self.beliefs)
-        self.false_positives = FalsePositives(self.truth, fp_grace_s, warmup_s)
+        self.false_positives = FalsePositives(self.truth, warmup_s)
         self.load = Load(self.truth)
         self.views = Views(self.truth, self.beliefs, warmup_s)
         self.convergence = Convergence(self.truth, self.beliefs)
+        self.partitions = Partitions(self.truth, self.beliefs)
+        self.returns = Returns(self.truth, self.beliefs)
+        self.stability = Stability(self.truth)
         self.intervals = Intervals()
         self.totals = Totals()
         observers: list[Observer] = [
@@ -70,6 +82,9 @@ class MetricsAccumulator:
             self.load,
             self.views,
             self.convergence,
+            self.partitions,
+            self.returns,
+            self.stability,
             self.intervals,
             self.totals,
         ]
@@ -78,6 +93,7 @@ class MetricsAccumulator:
             "state": self._state,
             "host": self._host,
             "impair": self._impair,
+            "grudge": self._grudge,
             "fault": self._fault,
             "meta": self._meta,
             "end": self._end,
@@ -108,15 +124,19 @@ class MetricsAccumulator:
         observer, member = r["node"], r["member"]
         if observer == member:
             return
+        for state in self._hooks.on_state:
+            state(t, r)
         truth = self.truth
         if self.beliefs.set(truth.idx(observer), truth.idx(member), believes_up):
             for view_change in self._hooks.on_view_change:
                 view_change(t, member, believes_up)
+            for view_entry in self._hooks.on_view_entry:
+                view_entry(t, observer, member, believes_up)
 
     def _host(self, t: float, r: HostRecord) -> None:
         name, how = r["node"], r["how"]
         going_up = r["status"] == "up"
-        i = self.truth.host(t, name, going_up)
+        i = self.truth.host(t, name, going_up, restart=how.startswith("restart"))
         if i is None:
             return
         if going_up:
@@ -129,8 +149,13 @@ class MetricsAccumulator:
                 hook(t, name, how)
 
     def _impair(self, t: float, r: ImpairRecord) -> None:
-        self.truth.impair(t, r["node"], r["on"])
+        self.truth.impair(t, r["node"], r["cause"], r["on"])
         for hook in self._hooks.on_impair:
+            hook(t, r)
+
+    def _grudge(self, t: float, r: GrudgeRecord) -> None:
+        self.truth.links.grudge(t, r["cuts"])
+        for hook in self._hooks.on_grudge:
             hook(t, r)
 
     def _fault(self, t: float, r: FaultRecord) -> None:
@@ -148,6 +173,8 @@ class MetricsAccumulator:
     def finish(self, end_t: float, wall_s: float) -> Metrics:
         self.truth.finish(end_t)
         self.intervals.finish(end_t)
+        self.convergence.finish(end_t)
+        self.returns.finish(end_t)
         node_hours = self.truth.node_seconds / 3600.0
         return Metrics(
             detection=self.detection.detection(),
@@ -157,8 +184,12 @@ class MetricsAccumulator:
             views=self.views.counts(),
             max_distinct_views=self.views.max_distinct(),
             warmup_end_s=self.views.warmup_end_s(),
-            heal=self.convergence.heal_s(),
             remerge=self.views.remerge(),
+            recoveries=self.convergence.result(),
+            partitions=self.partitions.result(),
+            returns=self.returns.result(),
+            dead_raised=self.stability.dead_raised,
+            flaps=self.stability.result(),
             first_converged_s=self.convergence.first_converged_s(),
             converged_at_end=self.convergence.converged,
             disagreeing_pairs_at_end=self.beliefs.wrong,

@@ -1,5 +1,11 @@
-"""The ground truth of a run, from its `meta`, `host` and `impair` records: who is really up,
-which nodes a fault affects and since when they are clear of faults, each node's up-time.
+"""The ground truth of a run, from its `meta`, `host`, `impair` and `grudge` records: who is
+really up, which nodes a fault acts on and when one last did, who can reach whom (`links`), each
+node's up-time, and the protocol configuration the run used (from `meta`).
+
+A *node fault* acts on one node: `impair` records of every cause but `partition` (a partition
+cuts links, not nodes: `links.py`), and a crash, from the moment the node went down until it is
+back. A node is *healthy* over an interval when it is up and no node fault acted on it at any
+instant of the interval.
 
 Also the node index every matrix of the metrics shares (`names[i]`, `index[name]`): a node gets
 its row when a record first names it (`meta` lists the initial cluster; a joiner arrives with
@@ -13,7 +19,11 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
+from swimlab.protocol.config import Config, preset
+from swimlab.protocol.faults import Cause
 from swimlab.protocol.trace_schema import MetaRecord
+
+from .links import Links
 
 _INITIAL_CAPACITY = 64
 
@@ -25,8 +35,10 @@ class GroundTruth:
         self.up: npt.NDArray[np.bool_] = np.zeros(_INITIAL_CAPACITY, dtype=bool)
         self.n_up = 0
         self.initial: list[str] = []  # the cluster the run started with (`meta`)
-        self.impairments: dict[str, int] = {}  # name -> how many faults affect it now
-        self.clear_since: dict[str, float] = {}  # name -> when its last fault ended (or it came up)
+        self.config = Config()  # the run's protocol configuration (`meta`: preset + overrides)
+        self.links = Links()
+        self.node_faults: dict[str, set[str]] = {}  # name -> the node faults acting on it now
+        self.fault_ended: dict[str, float] = {}  # name -> when a node fault last stopped acting on it
         self.uptime_s: dict[str, float] = {}  # name -> up-time of its finished lives
         self.up_since: dict[str, float] = {}  # name -> start of its current life
         self.node_seconds = 0.0  # up-time summed over nodes, up to `_last_t`
@@ -57,18 +69,22 @@ class GroundTruth:
         self.initial = list(record.get("nodes", ()))
         for name in self.initial:
             self.idx(name)
+        self.config = preset(record.get("preset", "lan"), **record.get("config_overrides", {}))
 
-    def host(self, t: float, name: str, going_up: bool) -> int | None:
-        """A process went up or down: its row if that changed who is up, else None."""
+    def host(self, t: float, name: str, going_up: bool, restart: bool = False) -> int | None:
+        """A process went up or down (`restart`: back after a crash): its row if that changed
+        who is up, else None."""
         i = self.idx(name)
         self._integrate(t)
+        self.links.host(t, name, going_up)
         if going_up == bool(self.up[i]):
             return None
         self.up[i] = going_up
         if going_up:
             self.n_up += 1
             self.up_since[name] = t
-            self.clear_since[name] = t  # a fresh process carries no fault's after-effects
+            if restart:
+                self.fault_ended[name] = t  # the crash acted on it until now
         else:
             self.n_up -= 1
             since = self.up_since.pop(name, None)
@@ -76,11 +92,16 @@ class GroundTruth:
                 self.uptime_s[name] = self.uptime_s.get(name, 0.0) + t - since
         return i
 
-    def impair(self, t: float, name: str, on: bool) -> None:
-        count = self.impairments.get(name, 0) + (1 if on else -1)
-        self.impairments[name] = max(count, 0)
-        if not on and count <= 0:
-            self.clear_since[name] = t
+    def impair(self, t: float, name: str, cause: str, on: bool) -> None:
+        self.links.impair(t, name, cause, on)
+        if cause == Cause.PARTITION:
+            return  # a cut of links (the grudge record), not of the node
+        acting = self.node_faults.setdefault(name, set())
+        if on:
+            acting.add(cause)
+        elif cause in acting:
+            acting.discard(cause)
+            self.fault_ended[name] = t
 
     def finish(self, end_t: float) -> None:
         self._integrate(end_t)
@@ -94,14 +115,13 @@ class GroundTruth:
         i = self.index.get(name)
         return i is not None and bool(self.up[i])
 
-    def affected(self, t: float, name: str, grace_s: float) -> bool:
-        """A fault affects `name` now, or stopped less than `grace_s` ago (news of a deserved
-        suspicion can still be travelling when a fault ends)."""
-        return bool(self.impairments.get(name, 0)) or t - self.clear_since.get(name, 0.0) < grace_s
-
-    def healthy(self, t: float, name: str, grace_s: float) -> bool:
-        """Up, and no fault has affected it for `grace_s`."""
-        return self.is_up(name) and not self.affected(t, name, grace_s)
+    def healthy_since(self, name: str, since: float) -> bool:
+        """Up now, and no node fault acted on it at any instant from `since` until now."""
+        return (
+            self.is_up(name)
+            and not self.node_faults.get(name)
+            and self.fault_ended.get(name, -np.inf) < since
+        )
 
     def uptime_until(self, end_t: float) -> dict[str, float]:
         """Each node's up-time over all its lives, counting the current one until `end_t`."""
