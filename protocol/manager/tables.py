@@ -1,0 +1,148 @@
+"""What the cluster managers gossip, and how one merges what it hears: lives, downs, observations.
+
+This module owns the rules of `messages.ManagerGossip`'s tables:
+
+- Lives: each manager draws a random `life` id when it starts and takes an `up_number` once it
+  is up (0 for the initial members of a formed cluster, else one more than the highest it has
+  heard of). A member's row is authored only by the member itself; a receiver keeps, per member,
+  the row with the higher (up_number, life): a new life always outranks the old one it replaces.
+  Rows about the receiver itself are never taken (it knows its own), only counted for the max.
+- Downs: (member, life, by) rows accumulate, never retracted. A row about the receiver's own
+  life, or with life 0 (the decider did not know it; safety first), downs the receiver. A row
+  about another member downs it in the receiver's view unless it names a life older than the
+  one the receiver knows (a stale down of a member that has since restarted).
+- Observations: per observer, a version of its set of unreachable members (its application
+  view's UNREACHABLE members). The receiver keeps the highest version per observer life; rows
+  about the receiver are never taken. Gossip carries the observations of current members only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field
+
+from ..messages import Downing, ManagerGossip, MemberLife, NodeId, Observation, Unreachability
+
+
+@dataclass(slots=True)
+class Merged:
+    """What one gossip changed for the receiver."""
+
+    new_lives: list[NodeId] = field(default_factory=list)  # members now known to run a newer life
+    downed: list[Downing] = field(default_factory=list)  # downs about other members, new to us
+    self_downed_by: NodeId | None = None  # a down about our own life: who decided it
+    observations_changed: bool = False
+
+
+class Tables:
+    def __init__(self, owner: NodeId, life: int) -> None:
+        self.owner = owner
+        self.life = life
+        self.up_number: int | None = None  # ours, once up
+        self.lives: dict[NodeId, tuple[int, int]] = {}  # member -> (life, up_number)
+        self.downs: dict[tuple[NodeId, int], Downing] = {}  # (member, life) -> the down
+        self.versions: dict[NodeId, tuple[int, int]] = {}  # observer -> (life, version)
+        self.observed: dict[NodeId, frozenset[NodeId]] = {}  # observer -> its unreachable set
+        self.highest_up_number = -1  # the highest up_number heard of, any member, any life
+
+    def life_of(self, member: NodeId) -> int:
+        """The member's life as we know it; 0: not known."""
+        if member == self.owner:
+            return self.life
+        return self.lives.get(member, (0, 0))[0]
+
+    def up_numbers(self) -> dict[NodeId, int]:
+        out = {m: up for m, (_, up) in self.lives.items()}
+        if self.up_number is not None:
+            out[self.owner] = self.up_number
+        return out
+
+    def take_up_number(self, up_number: int | None = None) -> int:
+        """Become up: with `up_number`, or one more than the highest heard of."""
+        self.up_number = self.highest_up_number + 1 if up_number is None else up_number
+        self.highest_up_number = max(self.highest_up_number, self.up_number)
+        return self.up_number
+
+    def assume(self, members: Collection[NodeId], up_number: int) -> None:
+        """Initial members of a formed cluster: their rank is known before their life is."""
+        for member in members:
+            if member != self.owner and member not in self.lives:
+                self.lives[member] = (0, up_number)
+
+    # Our own news -----------------------------------------------------------------------------
+    def observe(self, unreachable: frozenset[NodeId]) -> bool:
+        """Our own unreachable set now; True (and a new version) if it changed."""
+        if self.observed.get(self.owner, frozenset()) == unreachable and self.owner in self.versions:
+            return False
+        _, version = self.versions.get(self.owner, (self.life, 0))
+        self.versions[self.owner] = (self.life, version + 1)
+        self.observed[self.owner] = unreachable
+        return True
+
+    def add_down(self, member: NodeId, by: NodeId) -> Downing:
+        downing = Downing(member, self.life_of(member), by)
+        self.downs.setdefault((member, downing.life), downing)
+        return downing
+
+    def records(self) -> frozenset[tuple[NodeId, NodeId]]:
+        return frozenset((o, s) for o, subjects in self.observed.items() for s in subjects)
+
+    def forget_observer(self, member: NodeId) -> None:
+        """A member that is no longer one (downed, removed): its observations stop counting."""
+        if member != self.owner:
+            self.versions.pop(member, None)
+            self.observed.pop(member, None)
+
+    # Gossip -----------------------------------------------------------------------------------
+    def gossip(self, members: Collection[NodeId], reply: bool) -> ManagerGossip:
+        """Our tables for a peer: every life and down; the observations of `members` and ours."""
+        lives = [MemberLife(m, life, up) for m, (life, up) in sorted(self.lives.items()) if life]
+        if self.up_number is not None:
+            lives.append(MemberLife(self.owner, self.life, self.up_number))
+        observers = sorted(o for o in self.versions if o == self.owner or o in members)
+        observations = tuple(Observation(o, *self.versions[o]) for o in observers)
+        unreachable = tuple(Unreachability(o, s) for o in observers for s in sorted(self.observed.get(o, ())))
+        return ManagerGossip(tuple(lives), tuple(self.downs.values()), observations, unreachable, reply)
+
+    def merge(self, gossip: ManagerGossip) -> Merged:
+        out = Merged()
+        for row in gossip.members:
+            self.highest_up_number = max(self.highest_up_number, row.up_number)
+            if row.member == self.owner or row.life == 0:
+                continue
+            held = self.lives.get(row.member)
+            if held is None or (row.up_number, row.life) > (held[1], held[0]):
+                if held is not None and held[0] not in (0, row.life):
+                    out.new_lives.append(row.member)
+                    self.forget_observer(row.member)
+                self.lives[row.member] = (row.life, row.up_number)
+        for downing in gossip.downs:
+            key = (downing.member, downing.life)
+            if key in self.downs:
+                continue
+            self.downs[key] = downing  # kept and passed on even if it is not about a life we know
+            if downing.member == self.owner:
+                if downing.life in (0, self.life):
+                    out.self_downed_by = out.self_downed_by or downing.by
+                continue
+            known = self.life_of(downing.member)
+            if downing.life in (0, known) or known == 0:
+                out.downed.append(downing)
+        subjects: dict[NodeId, set[NodeId]] = {}
+        for u in gossip.unreachable:
+            subjects.setdefault(u.observer, set()).add(u.subject)
+        for obs in gossip.observations:
+            if obs.observer == self.owner:
+                continue
+            known = self.life_of(obs.observer)
+            if known and obs.life != known:
+                continue
+            held_life, held_version = self.versions.get(obs.observer, (0, -1))
+            if held_life == obs.life and obs.version <= held_version:
+                continue
+            self.versions[obs.observer] = (obs.life, obs.version)
+            new = frozenset(subjects.get(obs.observer, ()))
+            if self.observed.get(obs.observer) != new:
+                self.observed[obs.observer] = new
+                out.observations_changed = True
+        return out
