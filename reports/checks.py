@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .schema import CheckResult, Metrics, Verdict
+from .schema import CheckResult, ManagerMetrics, Metrics, Verdict
 
-__all__ = ["CHECKS", "CheckResult", "run_checks", "verdict"]
+__all__ = ["CHECKS", "MANAGER_CHECKS", "CheckResult", "run_checks", "verdict"]
 
 CheckFn = Callable[[Metrics, Any], tuple[bool | None, str]]
 
@@ -89,6 +89,59 @@ def max_messages_per_node_per_s(m: Metrics, limit: float) -> tuple[bool | None, 
     return rate <= limit, f"{rate:.2f} messages per node per second (limit {limit})"
 
 
+def _manager(m: Metrics) -> ManagerMetrics:
+    assert m.manager is not None  # schema.py refuses these checks without [manager]
+    return m.manager
+
+
+def no_split_brain(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
+    mm = _manager(m)
+    return mm.split_brain_s == 0 or not enabled, (
+        f"{mm.split_brain_s:.3f} s with two serving sides apart beyond the {mm.window_s:.1f} s window"
+        + (f": {mm.split_brain[:3]}" if mm.split_brain else "")
+    )
+
+
+def min_availability(m: Metrics, limit: float) -> tuple[bool | None, str]:
+    mm = _manager(m)
+    if mm.availability is None:
+        return None, "no time after warm-up to judge"
+    return mm.availability >= limit, (
+        f"a serving side held the quorum ({mm.quorum}) {mm.availability:.3f} of the time (limit {limit})"
+    )
+
+
+def min_survivors(m: Metrics, limit: float) -> tuple[bool | None, str]:
+    mm = _manager(m)
+    return mm.survivors >= limit, f"{mm.survivors} nodes serve together at the end (limit {limit:g})"
+
+
+def max_survivors(m: Metrics, limit: float) -> tuple[bool | None, str]:
+    mm = _manager(m)
+    return mm.survivors <= limit, f"{mm.survivors} nodes serve together at the end (limit {limit:g})"
+
+
+def max_decision_s(m: Metrics, limit: float) -> tuple[bool | None, str]:
+    times = [d.first_s for d in _manager(m).decision_times if d.first_s is not None]
+    if not times:
+        return None, "no decision was taken"
+    return max(times) <= limit, f"first decisions {times} s after their faults (limit {limit} s)"
+
+
+def no_wrongly_downed(m: Metrics, enabled: bool) -> tuple[bool | None, str]:
+    wrong = _manager(m).wrongly_downed
+    return not wrong or not enabled, f"{len(wrong)} members downed while up and unimpaired" + (
+        f": {wrong[:10]}" if wrong else ""
+    )
+
+
+def max_manager_view_changes_per_node_hour(m: Metrics, limit: float) -> tuple[bool | None, str]:
+    rate = _manager(m).instability.manager_per_node_hour
+    if rate is None:
+        return None, "no node was up"
+    return rate <= limit, f"{rate:.1f} application view changes per node-hour (limit {limit})"
+
+
 CHECKS: dict[str, tuple[type, CheckFn, str]] = {
     "no_false_positives": (
         bool,
@@ -123,7 +176,30 @@ CHECKS: dict[str, tuple[type, CheckFn, str]] = {
         "no live node considered down by anyone at the end",
     ),
     "max_messages_per_node_per_s": (float, max_messages_per_node_per_s, "load bound"),
+    "no_split_brain": (bool, no_split_brain, "never two serving sides apart beyond the window"),
+    "min_availability": (float, min_availability, "a serving side holds the quorum at least this often"),
+    "min_survivors": (float, min_survivors, "at least this many serve together at the end"),
+    "max_survivors": (float, max_survivors, "at most this many serve together at the end"),
+    "max_decision_s": (float, max_decision_s, "every first decision within S s of its fault"),
+    "no_wrongly_downed": (bool, no_wrongly_downed, "no member downed while up and unimpaired"),
+    "max_manager_view_changes_per_node_hour": (
+        float,
+        max_manager_view_changes_per_node_hour,
+        "application view changes bound",
+    ),
 }
+MANAGER_CHECKS = frozenset(
+    {
+        "no_split_brain",
+        "min_availability",
+        "min_survivors",
+        "max_survivors",
+        "max_decision_s",
+        "no_wrongly_downed",
+        "max_manager_view_changes_per_node_hour",
+    }
+)
+"""Checks that read the manager's metrics: a scenario needs a [manager] table to ask for them."""
 """name -> (parameter type, function, one-line description)."""
 
 

@@ -4,12 +4,14 @@
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
+    swimlab split-brain DIR      (a manager sweep's strategy x shape table, as markdown)
     swimlab list
     swimlab bench [--quick]
     swimlab races [FILE.py[:NAME] ...]  (the interleaving explorer: sim.interleave.cli)
     swimlab ca init DIR | swimlab ca issue DIR NAME [--host H ...]
     swimlab node --listen HOST:PORT [--join HOST:PORT ...] --ca F --cert F --key F
                  [--preset lan] [--set KEY=VALUE ...] [--events FILE]
+                 [--manager STRATEGY [--manager-set KEY=VALUE ...]]
 
 Exit codes: 0 valid, 1 invalid (a check failed), 2 could not run (bad scenario, crash, unknown).
 """
@@ -76,6 +78,12 @@ def _run(args: argparse.Namespace) -> int:
             )
         if m.heal:
             print(f"  views agreed after each heal: {m.heal} s")
+        if m.manager is not None:
+            mm = m.manager
+            print(
+                f"  manager {mm.strategy}: split brain {mm.split_brain_s} s, availability {mm.availability},"
+                f" survivors {mm.survivors} {mm.serving_at_end}, downed {mm.downed}"
+            )
         print(f"  -> {out}")
     return result.exit_code
 
@@ -130,6 +138,24 @@ def _report(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(index)
+    return 0
+
+
+def _split_brain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from swimlab.reports.schema import SchemaError, read_sweep
+    from swimlab.reports.split_brain import TableError, split_brain_table
+
+    folder = Path(args.folder)
+    try:
+        sweep = read_sweep(folder / "sweep.json")
+        text = split_brain_table(sweep, sweep.command)
+    except (OSError, SchemaError, TableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    (folder / "split_brain.md").write_text(text, encoding="utf-8")
+    print(text, end="")
     return 0
 
 
@@ -257,6 +283,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")
     report.add_argument("folder", help="a run folder (result.json) or a sweep folder (sweep.json)")
     report.set_defaults(func=_report)
+    table = sub.add_parser(
+        "split-brain", help="a manager sweep's strategy x shape table (markdown; also DIR/split_brain.md)"
+    )
+    table.add_argument("folder", help="a sweep folder (sweep.json), e.g. of sweep_split_brain")
+    table.set_defaults(func=_split_brain)
     lst = sub.add_parser("list", help="show the scenario library")
     lst.set_defaults(func=_list)
     bench = sub.add_parser("bench", help="simulator speed and memory benchmark")

@@ -209,16 +209,26 @@ def test_a_deaf_node_is_cut_off_not_indirectly_connected() -> None:
 
 
 def test_one_way_cut_between_groups_is_decided_the_same_on_both_sides() -> None:
-    """n3 and n4 cannot hear n0..n2, who still hear them: n0..n2 see nothing wrong, n3 and n4
-    observe n0..n2 unreachable and gossip it (one way works). Both sides then count n0..n2 as
-    the unreachable side, and both conclude: the deaf minority n3, n4 stops."""
-    records = frozenset({(o, s) for o in ("n3", "n4") for s in ("n0", "n1", "n2")})
-    for me in ("n0", "n3"):
-        s = Situation(me, nodes(FIVE), records)
-        assert s.unreachable == nodes("n0 n1 n2") and not s.indirectly_connected
+    """n3 and n4 cannot hear n0..n2, who still hear them: n3 and n4 observe n0..n2 unreachable,
+    and n0..n2 (their pings unanswered) observe n3 and n4 unreachable; the deaf side's gossip
+    still gets out. Each side sees the same two sides, and both conclude the same: the smaller,
+    deaf side stops, whichever records each has."""
+    deaf = {(o, s) for o in ("n3", "n4") for s in ("n0", "n1", "n2")}
+    hearing = {(s, o) for o, s in deaf}
+    for me, records in (("n0", deaf | hearing), ("n0", deaf), ("n3", deaf)):
+        s = Situation(me, nodes(FIVE), frozenset(records))
+        assert not s.indirectly_connected
         decision = KeepMajority().decide(s)
-        assert decision is DR  # 2 reachable against 3 unreachable, from both sides' records
-        assert nodes_to_down(KeepMajority(), s, decision) == nodes("n3 n4")
+        assert nodes_to_down(KeepMajority(), s, decision) == nodes("n3 n4"), (me, records)
+
+
+def test_sides_are_joined_through_third_parties() -> None:
+    """n0 and n3 cannot talk, but n1 talks to both: one side (SWIM probes through n1)."""
+    s = Situation("n0", nodes("n0 n1 n3"), frozenset({("n0", "n3"), ("n3", "n0")}))
+    assert s.side == nodes("n0 n1 n3")
+    assert s.indirectly_connected == nodes("n0 n3")
+    apart = Situation("n0", nodes("n0 n3"), frozenset({("n0", "n3"), ("n3", "n0")}))
+    assert apart.side == nodes("n0") and apart.unreachable == nodes("n3")
 
 
 def test_chained_cycles_down_every_member_in_them() -> None:

@@ -5,16 +5,22 @@ This module owns the rules every strategy shares (Akka's `DowningStrategy`):
 - The situation is one node's: the `members` it counts (its view's UP and UNREACHABLE members,
   itself included; DOWN and REMOVED ones are no longer members), and the unreachability
   `records` known to it: (observer, subject) pairs, its own and those its peers gossiped.
-  `unreachable` is every member some member-observer finds unreachable; the rest are
-  `reachable`.
-- Records of a cut-off observer are set aside: one that every other member observes
-  unreachable (a node that hears nobody observes everyone unreachable, and its gossip, sent as
-  datagrams, still gets out). Akka never sees such records, because its transports need both
-  directions; without this rule one deaf node would make every member indirectly connected.
-- Indirectly connected members: those both observing someone unreachable and observed
-  unreachable themselves (a cycle in the unreachability graph). A clean split, a crash or a
-  cut-off node never produces one; a bridge node does. A strategy that finds any decides
-  DOWN_INDIRECTLY_CONNECTED first.
+- Its side: the members joined to it by pairs that hold no record either way (they can still
+  talk, directly or through others: SWIM's indirect probes and the gossip travel through third
+  parties). Only records between members of the side count. `unreachable`: every member
+  outside the side (a clean split, seen from either side), and every member of the side that
+  some member of the side observes unreachable (a crash, a view still catching up, a bridge);
+  the rest are `reachable`.
+- Indirectly connected members: among the counted records, members both observing someone
+  unreachable and observed unreachable themselves (Akka's cycle in the unreachability graph):
+  they cannot talk to each other yet share a side through third parties, as behind a bridge
+  node. A clean split, a crash or a node that hears nobody never produces one. A strategy that
+  finds any decides DOWN_INDIRECTLY_CONNECTED first.
+- Akka aggregates every record it has heard; its transports need both directions, so it never
+  hears a record across a one-way cut. Our gossip is datagrams and does cross one: restricting
+  the records to this node's side is what keeps a one-way cut, or one deaf node, from looking
+  like everyone is indirectly connected. With records that only cross where both directions
+  work, the two rules agree.
 - Member order: by name, naturally (n2 before n10), Akka's "lowest address"; age order (for
   keep-oldest): by `up_number` (lower is older, unknown is youngest), then by name.
 - Which members a decision downs (`nodes_to_down`), from the members still downable:
@@ -78,19 +84,33 @@ class Situation:
     up_numbers: Mapping[NodeId, int] = field(default_factory=dict)  # missing: not known yet
 
     @cached_property
-    def counted(self) -> frozenset[tuple[NodeId, NodeId]]:
-        """The records that count: between members, cut-off observers' set aside."""
+    def side(self) -> frozenset[NodeId]:
+        """The members joined to this node by pairs with no record either way."""
         members = self.members
-        between = [(o, s) for o, s in self.records if o in members and s in members]
-        observed_by: dict[NodeId, set[NodeId]] = {}
-        for o, s in between:
-            observed_by.setdefault(s, set()).add(o)
-        cut_off = {o for o, _ in between if observed_by.get(o, set()) >= members - {o}}
-        return frozenset((o, s) for o, s in between if o not in cut_off)
+        apart: dict[NodeId, set[NodeId]] = {m: set() for m in members}
+        for o, s in self.records:
+            if o in members and s in members:
+                apart[o].add(s)
+                apart[s].add(o)
+        side = {self.self_name} if self.self_name in members else set()
+        frontier = list(side)
+        while frontier:
+            node = frontier.pop()
+            for other in members:
+                if other not in side and other not in apart[node]:
+                    side.add(other)
+                    frontier.append(other)
+        return frozenset(side)
+
+    @cached_property
+    def counted(self) -> frozenset[tuple[NodeId, NodeId]]:
+        """The records that count: those between members of this node's side."""
+        side = self.side
+        return frozenset((o, s) for o, s in self.records if o in side and s in side)
 
     @cached_property
     def unreachable(self) -> frozenset[NodeId]:
-        return frozenset(s for _, s in self.counted)
+        return (self.members - self.side) | frozenset(s for _, s in self.counted)
 
     @cached_property
     def reachable(self) -> frozenset[NodeId]:
@@ -98,7 +118,8 @@ class Situation:
 
     @cached_property
     def indirectly_connected(self) -> frozenset[NodeId]:
-        return frozenset(o for o, _ in self.counted) & self.unreachable
+        counted = self.counted
+        return frozenset(o for o, _ in counted) & frozenset(s for _, s in counted)
 
     def by_address(self) -> list[NodeId]:
         return sorted(self.members, key=by_name)

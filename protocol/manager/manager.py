@@ -29,7 +29,7 @@ What it does, every `tick_s` (Akka's SBR also looks once per second):
    strategy's module state the rules); a lease decision first asks the lease;
 5. acting on a decision downs its members in the view and in the gossiped downs; if this node
    is among them it stops serving for good (and leaves SWIM when `leave_when_downed`), after
-   telling the other members it downed so they stop even if their own view lags;
+   telling the members of its own side it downed, so they stop even if their view lags;
 6. instability for longer than `stable_after_s + down_all_when_unstable_s` (the unreachable set
    never empty and changing) downs everyone (Akka's down-all-when-unstable).
 
@@ -37,8 +37,9 @@ Deviation from Akka, stated: Akka's SBR acts on the leader only and the others l
 by gossip; here every node decides for itself, on its own view (a node only ever stops itself;
 the downs it gossips make the others stop). A side with a lagging view may therefore decide a
 little later, never for another node. Serving begins when the node is up: at once for an
-initial member of a formed cluster, else once it has heard a manager's gossip or `settle_s`
-after it started alone.
+initial member of a formed cluster; for a node that joins through seeds, once it has heard a
+manager's gossip (until then it waits, as an Akka node that cannot reach its seeds waits);
+for a node started without seeds (the first seed), `settle_s` after it started, alone.
 
 Concurrency: none. Every input runs to completion on the caller's thread and loop (the
 simulator's kernel, the live runtime's event loop; a lease answer arrives as one more input on
@@ -110,6 +111,7 @@ class ClusterManager:
         self.stopped = False  # downed or left: for good
         self.decisions = 0
         self._started_at = 0.0
+        self._joining = False  # join() was called: up only once a manager answers
         self._changed_at = 0.0  # the last change the stable-after window counts from
         self._unstable_since: float | None = None  # unreachable set non-empty and changing since
         self._last_unreachable: frozenset[NodeId] = frozenset()
@@ -143,9 +145,10 @@ class ClusterManager:
         self._started_at = self._changed_at = now
         if known:  # an initial member of a formed cluster: up at once, everyone ranked 0
             members = [u.member for u in known if u.member != self.name]
-            self.view.install(members, now)
             self.tables.assume(members, 0)
             self._become_up(0)
+            for change in self.view.install(members, now):
+                self._publish(change)
         self._observe(effects.events, now)
         self._timers.append(SetTimer(now + self._rng.uniform(0.0, self.settings.tick_s), ManagerTick()))
         return self._flush(effects)
@@ -153,6 +156,7 @@ class ClusterManager:
     def join(self, seeds: tuple[NodeId, ...], now: float) -> Effects:
         effects = self.node.join(seeds, now)
         self._observe(effects.events, now)
+        self._joining = self._joining or any(seed != self.name for seed in seeds)
         if not self.stopped:
             for seed in seeds:
                 if seed != self.name:
@@ -217,8 +221,8 @@ class ClusterManager:
     def _tick(self, now: float) -> None:
         s = self.settings
         self._timers.append(SetTimer(now + s.tick_s, ManagerTick()))
-        if self.tables.up_number is None and now - self._started_at >= s.settle_s:
-            self._become_up(None)  # nobody answered: we are the first
+        if self.tables.up_number is None and not self._joining and now - self._started_at >= s.settle_s:
+            self._become_up(None)  # started without seeds, nobody answered: we are the first
         for change in self.view.settle(now):
             self._view_changed(change, now)
         for change in self.view.remove_downed(now, s.removal_after_s):
@@ -310,8 +314,10 @@ class ClusterManager:
         self._unstable_since = None
         if self.name in down:
             self.tables.add_down(self.name, self.name)
-            for member in sorted(down - {self.name}, key=by_name):
-                self._send_gossip(member, reply=True)  # they stop even if their view lags
+            # Those of our side stop with us even if their view lags; the other side is not told
+            # (it is unreachable, and a one-way cut must not carry our verdict on it across).
+            for member in sorted(down & situation.reachable - {self.name}, key=by_name):
+                self._send_gossip(member, reply=True)
             self._stop(f"downed by own decision {name}", now)
         else:
             for member in sorted(situation.reachable - {self.name}, key=by_name):
@@ -349,7 +355,7 @@ class ClusterManager:
         if merged.self_downed_by is not None:
             self._stop(f"downed by {merged.self_downed_by}", now)
             return
-        if self.tables.up_number is None:
+        if self.tables.up_number is None and gossip.members:  # someone is up: join them
             self._become_up(None)
         if not gossip.reply:
             self._send_gossip(src, reply=True)

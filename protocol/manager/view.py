@@ -79,11 +79,15 @@ class ApplicationView:
         return [n for n, m in self._members.items() if m.status in statuses]
 
     # SWIM's beliefs ---------------------------------------------------------------------------
-    def install(self, members: Iterable[NodeId], now: float) -> None:
+    def install(self, members: Iterable[NodeId], now: float) -> list[MemberStatusChanged]:
         """Members known alive from the start (a formed cluster): UP at once, no settling."""
+        changes = []
         for name in members:
             if name != self.owner:
-                self._members[name] = _Member(UP, True, now, now)
+                m = self._members[name] = _Member()
+                m.reachable, m.reachable_since = True, now
+                changes.append(self._set(name, m, UP, now))
+        return changes
 
     def swim_event(self, event: Event, now: float) -> list[MemberStatusChanged]:
         """Take in one Node notification; a REMOVED change if the member is gone."""
