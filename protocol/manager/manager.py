@@ -18,7 +18,8 @@ published to `events`, a bounded `EventStream`, when the manager was built with 
 What it does, every `tick_s` (Akka's SBR also looks once per second):
 
 1. the application view (view.py) takes in the Node's notifications as they come and, at the
-   tick, lets a member's status follow SWIM's belief once that has held for `settle_s`;
+   tick, lets a member's status follow SWIM's belief once that has held for `settle_s`; members
+   it learns from the gossiped lives table count at once, as unreachable until SWIM sees them;
 2. its own unreachable set becomes its observation (tables.py), gossiped with its lives and
    downs to `gossip_fanout` random live members and one unreachable or downed one (so another
    side hears when it can hear again); a gossip that is not a reply is answered;
@@ -164,9 +165,16 @@ class ClusterManager:
         return self._flush(effects)
 
     def leave(self, now: float) -> Effects:
+        """A graceful leave: the Node announces it; the manager records it as a down by this node
+        itself (so managers that learn the membership from gossip do not count it) and tells a
+        few live members, then stops."""
         effects = self.node.leave(now)
         self._observe(effects.events, now)
         if not self.stopped:
+            self.tables.add_down(self.name, self.name)
+            live = sorted(self.view.with_status(MemberStatus.UP))
+            for member in self._rng.sample(live, min(len(live), self.config.gossip_nodes)):
+                self._send_gossip(member, reply=True)
             self._stop("left", now, leave=False)
         return self._flush(effects)
 
@@ -355,6 +363,10 @@ class ClusterManager:
         if merged.self_downed_by is not None:
             self._stop(f"downed by {merged.self_downed_by}", now)
             return
+        for member in self.tables.members():
+            change = self.view.known(member, now)
+            if change is not None:
+                self._view_changed(change, now)
         if self.tables.up_number is None and gossip.members:  # someone is up: join them
             self._become_up(None)
         if not gossip.reply:

@@ -84,6 +84,15 @@ class Tables:
         self.downs.setdefault((member, downing.life), downing)
         return downing
 
+    def members(self) -> list[NodeId]:
+        """Members by the lives table: a known life, not downed (a graceful leave is a down by
+        the member itself)."""
+        return [
+            m
+            for m, (life, _) in sorted(self.lives.items())
+            if life and (m, life) not in self.downs and (m, 0) not in self.downs
+        ]
+
     def records(self) -> frozenset[tuple[NodeId, NodeId]]:
         return frozenset((o, s) for o, subjects in self.observed.items() for s in subjects)
 

@@ -8,6 +8,9 @@ This module owns the rules that turn SWIM's beliefs into the statuses of `events
 - A member's status follows its SWIM reachability only once that has held for `settle_s`
   without a change (a flapping member keeps its status): not-a-member -> UP (a new member must
   be reachable), UP -> UNREACHABLE, UNREACHABLE -> UP.
+- A member known only from the gossiped lives table (some manager has it as a member, SWIM
+  here has not heard of it yet) counts at once, as UNREACHABLE: a node that joined one side of
+  a partition must count the members it cannot see, or it would take its side for the whole.
 - Gone is immediate: a member that left or was forgotten becomes REMOVED at once (a graceful
   leave is not a failure to debounce).
 - DOWN (a downing decision, ours or gossiped) is sticky: SWIM's beliefs no longer change it,
@@ -88,6 +91,17 @@ class ApplicationView:
                 m.reachable, m.reachable_since = True, now
                 changes.append(self._set(name, m, UP, now))
         return changes
+
+    def known(self, name: NodeId, now: float) -> MemberStatusChanged | None:
+        """`name` is a member by the lives table: UNREACHABLE until SWIM shows it reachable."""
+        if name == self.owner:
+            return None
+        m = self._members.get(name)
+        if m is None:
+            m = self._members[name] = _Member()
+        if m.status is not None or m.sticky or m.reachable:
+            return None  # already a member, downed, or about to settle UP
+        return self._set(name, m, UNREACHABLE, now)
 
     def swim_event(self, event: Event, now: float) -> list[MemberStatusChanged]:
         """Take in one Node notification; a REMOVED change if the member is gone."""

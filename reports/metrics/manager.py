@@ -11,8 +11,9 @@ Read from the manager's trace records (`view`, `serving`, `decision`) with the g
   Split-brain time is the time, after warm-up, during which some pair has been apart for longer
   than the window: the longest a correct safe strategy may take to resolve a split once both
   sides see it (stable-after, plus the down-all-when-unstable margin (3/4 of stable-after when
-  it is off, as the spread of detection it would otherwise cover), one tick, and for
-  lease-majority the minority's acquire delay and the lease timeout). Overlapping pairs count
+  it is off, as the spread of detection it would otherwise cover), two ticks (a manager notices
+  a change at its next tick and acts at a tick), and for lease-majority the minority's acquire
+  delay and the lease timeout). Overlapping pairs count
   once. With `none` (no downing) every split longer than the window is split brain.
 - Sides: the serving nodes, joined when both hold each other up. Availability is the fraction
   of the time after warm-up during which some side holds a quorum (a majority of the initial
@@ -49,7 +50,7 @@ def window_s(settings: Any) -> float:
     stable = float(settings.stable_after_s)
     extra = settings.down_all_when_unstable_s
     margin = 0.75 * stable if extra is None or extra == 0 else max(float(extra), 0.75 * stable)
-    window = stable + margin + float(settings.tick_s)
+    window = stable + margin + 2 * float(settings.tick_s)
     if settings.strategy == "lease-majority":
         window += float(settings.lease_acquire_delay_for_minority_s) + float(settings.lease_timeout_s)
     return window
