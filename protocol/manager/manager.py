@@ -18,8 +18,9 @@ published to `events`, a bounded `EventStream`, when the manager was built with 
 What it does, every `tick_s` (Akka's SBR also looks once per second):
 
 1. the application view (view.py) takes in the Node's notifications as they come and, at the
-   tick, lets a member's status follow SWIM's belief once that has held for `settle_s`; members
-   it learns from the gossiped lives table count at once, as unreachable until SWIM sees them;
+   tick, lets a member's status follow SWIM's belief once that has held for `settle_s`; a
+   member it learns of from the gossiped lives table before SWIM does is introduced to SWIM
+   (a join towards it) and counts as unreachable if SWIM has not heard of it `settle_s` later;
 2. its own unreachable set becomes its observation (tables.py), gossiped with its lives and
    downs to `gossip_fanout` random live members and one unreachable or downed one (so another
    side hears when it can hear again); a gossip that is not a reply is answered;
@@ -104,7 +105,7 @@ class ClusterManager:
         self._rng = rng
         self.life = rng.getrandbits(_LIFE_BITS) + 1
         self.tables = Tables(self.name, self.life)
-        self.view = ApplicationView(self.name, settings.settle_s, settings.unreachable_on)
+        self.app_view = ApplicationView(self.name, settings.settle_s, settings.unreachable_on)
         self.detector = PartitionDetector(1, settings.partition_threshold, settings.stable_after_s)
         self.partition_status = PartitionStatus.HEALTHY
         self.events: EventStream | None = EventStream(events_capacity) if events_capacity else None
@@ -128,15 +129,16 @@ class ClusterManager:
         """The Node's lifecycle (SWIM's), not the manager's serving state."""
         return self.node.lifecycle
 
-    def view_of_swim(self) -> Mapping[NodeId, Update]:
+    def view(self) -> Mapping[NodeId, Update]:
+        """SWIM's member table (the Node's `view`); the application's is `members()`."""
         return self.node.view()
 
     def members(self) -> dict[NodeId, MemberStatus]:
         """The application view: member -> status (this node not included)."""
-        return self.view.statuses()
+        return self.app_view.statuses()
 
     def situation(self) -> Situation:
-        members = self.view.members() | {self.name}
+        members = self.app_view.members() | {self.name}
         return Situation(self.name, members, self.tables.records(), self.tables.up_numbers())
 
     # API calls ----------------------------------------------------------------------------------
@@ -148,7 +150,7 @@ class ClusterManager:
             members = [u.member for u in known if u.member != self.name]
             self.tables.assume(members, 0)
             self._become_up(0)
-            for change in self.view.install(members, now):
+            for change in self.app_view.install(members, now):
                 self._publish(change)
         self._observe(effects.events, now)
         self._timers.append(SetTimer(now + self._rng.uniform(0.0, self.settings.tick_s), ManagerTick()))
@@ -172,7 +174,7 @@ class ClusterManager:
         self._observe(effects.events, now)
         if not self.stopped:
             self.tables.add_down(self.name, self.name)
-            live = sorted(self.view.with_status(MemberStatus.UP))
+            live = sorted(self.app_view.with_status(MemberStatus.UP))
             for member in self._rng.sample(live, min(len(live), self.config.gossip_nodes)):
                 self._send_gossip(member, reply=True)
             self._stop("left", now, leave=False)
@@ -222,7 +224,7 @@ class ClusterManager:
             return
         for event in events:
             if not isinstance(event, Refuted):
-                for change in self.view.swim_event(event, now):
+                for change in self.app_view.swim_event(event, now):
                     self._view_changed(change, now)
 
     # The tick -----------------------------------------------------------------------------------
@@ -231,11 +233,11 @@ class ClusterManager:
         self._timers.append(SetTimer(now + s.tick_s, ManagerTick()))
         if self.tables.up_number is None and not self._joining and now - self._started_at >= s.settle_s:
             self._become_up(None)  # started without seeds, nobody answered: we are the first
-        for change in self.view.settle(now):
+        for change in self.app_view.settle(now):
             self._view_changed(change, now)
-        for change in self.view.remove_downed(now, s.removal_after_s):
+        for change in self.app_view.remove_downed(now, s.removal_after_s):
             self._view_changed(change, now)
-        self.tables.observe(self.view.unreachable())
+        self.tables.observe(self.app_view.unreachable())
         situation = self.situation()
         self._track_stability(situation, now)
         self._check_partition(situation, now)
@@ -315,7 +317,7 @@ class ClusterManager:
         for member in sorted(down - {self.name}, key=by_name):
             self.tables.add_down(member, self.name)
             self.tables.forget_observer(member)
-            change = self.view.down(member, now)
+            change = self.app_view.down(member, now)
             if change is not None:
                 self._view_changed(change, now)
         self._changed_at = now
@@ -341,7 +343,7 @@ class ClusterManager:
                 live.append(member)
             elif record.state is MemberState.DEAD:
                 other.append(member)
-        other.extend(self.view.with_status(MemberStatus.UNREACHABLE, MemberStatus.DOWN))
+        other.extend(self.app_view.with_status(MemberStatus.UNREACHABLE, MemberStatus.DOWN))
         rng = self._rng
         for member in rng.sample(sorted(live), min(self.settings.gossip_fanout, len(live))):
             self._send_gossip(member, reply=False)
@@ -349,28 +351,35 @@ class ClusterManager:
             self._send_gossip(rng.choice(sorted(set(other))), reply=False)
 
     def _send_gossip(self, member: NodeId, reply: bool) -> None:
-        self._sends.append(Send(member, self.tables.gossip(self.view.members(), reply)))
+        self._sends.append(Send(member, self.tables.gossip(self.app_view.members(), reply)))
 
     def _on_gossip(self, src: NodeId, gossip: ManagerGossip, now: float) -> None:
         merged = self.tables.merge(gossip)
         for member in merged.new_lives:
-            self.view.new_life(member, now)
+            self.app_view.new_life(member, now)
         for downing in merged.downed:
             self.tables.forget_observer(downing.member)
-            change = self.view.down(downing.member, now)
+            change = self.app_view.down(downing.member, now)
             if change is not None:
                 self._view_changed(change, now)
         if merged.self_downed_by is not None:
             self._stop(f"downed by {merged.self_downed_by}", now)
             return
         for member in self.tables.members():
-            change = self.view.known(member, now)
-            if change is not None:
-                self._view_changed(change, now)
+            if self.app_view.introduce(member, now):
+                self._introduce(member, now)
         if self.tables.up_number is None and gossip.members:  # someone is up: join them
             self._become_up(None)
         if not gossip.reply:
             self._send_gossip(src, reply=True)
+
+    def _introduce(self, member: NodeId, now: float) -> None:
+        """SWIM has not heard of a member the lives table names: sync with it (a join towards it)."""
+        effects = self.node.join((member,), now)
+        self._sends.extend(effects.sends)
+        self._timers.extend(effects.timers)
+        self._events.extend(effects.events)
+        self._observe(effects.events, now)
 
     # Serving ------------------------------------------------------------------------------------
     def _become_up(self, up_number: int | None) -> None:

@@ -9,8 +9,10 @@ This module owns the rules that turn SWIM's beliefs into the statuses of `events
   without a change (a flapping member keeps its status): not-a-member -> UP (a new member must
   be reachable), UP -> UNREACHABLE, UNREACHABLE -> UP.
 - A member known only from the gossiped lives table (some manager has it as a member, SWIM
-  here has not heard of it yet) counts at once, as UNREACHABLE: a node that joined one side of
-  a partition must count the members it cannot see, or it would take its side for the whole.
+  here has not heard of it) is *introduced*: the manager asks SWIM to sync with it (a join
+  towards it), and unless SWIM hears of it within `settle_s` it becomes UNREACHABLE. A node
+  that joined one side of a partition must count the members it cannot see, or it would take
+  its side for the whole; one that merely heard of a new member before SWIM did must not.
 - Gone is immediate: a member that left or was forgotten becomes REMOVED at once (a graceful
   leave is not a failure to debounce).
 - DOWN (a downing decision, ours or gossiped) is sticky: SWIM's beliefs no longer change it,
@@ -53,6 +55,7 @@ class _Member:
     reachable_since: float = 0.0  # when SWIM's belief last changed (local time)
     status_since: float = 0.0
     sticky: bool = False  # downed in the life we know: SWIM's beliefs do not lift it
+    introduced: bool = False  # known from the lives table before SWIM heard of it
 
 
 class ApplicationView:
@@ -92,16 +95,20 @@ class ApplicationView:
                 changes.append(self._set(name, m, UP, now))
         return changes
 
-    def known(self, name: NodeId, now: float) -> MemberStatusChanged | None:
-        """`name` is a member by the lives table: UNREACHABLE until SWIM shows it reachable."""
+    def introduce(self, name: NodeId, now: float) -> bool:
+        """`name` is a member by the lives table; True if SWIM has not heard of it (the caller
+        then asks SWIM to sync with it): UNREACHABLE after `settle_s` unless SWIM hears of it."""
         if name == self.owner:
-            return None
+            return False
         m = self._members.get(name)
         if m is None:
             m = self._members[name] = _Member()
-        if m.status is not None or m.sticky or m.reachable:
-            return None  # already a member, downed, or about to settle UP
-        return self._set(name, m, UNREACHABLE, now)
+        if m.status is not None or m.sticky or m.reachable is not None or m.introduced:
+            return False
+        m.introduced = True
+        m.reachable, m.reachable_since = False, now
+        self._pending.add(name)
+        return True
 
     def swim_event(self, event: Event, now: float) -> list[MemberStatusChanged]:
         """Take in one Node notification; a REMOVED change if the member is gone."""
@@ -151,7 +158,7 @@ class ApplicationView:
             if m.reachable:
                 if m.status is not UP:
                     changes.append(self._set(name, m, UP, now))
-            elif m.status is UP:
+            elif m.status is UP or (m.status is None and m.introduced):
                 changes.append(self._set(name, m, UNREACHABLE, now))
         return changes
 
