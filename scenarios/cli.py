@@ -207,7 +207,16 @@ def _node(args: argparse.Namespace) -> int:
     from swimlab.live import commands
 
     return commands.node(
-        args.listen, args.join or [], args.ca, args.cert, args.key, args.preset, args.set or [], args.events
+        args.listen,
+        args.join or [],
+        args.ca,
+        args.cert,
+        args.key,
+        args.preset,
+        args.set or [],
+        args.events,
+        manager=args.manager,
+        manager_overrides=args.manager_set or [],
     )
 
 
@@ -230,6 +239,15 @@ def _add_live_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     node.add_argument("--preset", default="lan", help="config preset: lan, wan or local (default lan)")
     node.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override (repeatable)")
     node.add_argument("--events", metavar="FILE", help="append membership changes as JSON lines")
+    node.add_argument(
+        "--manager",
+        metavar="STRATEGY",
+        help="run under a cluster manager: keep-majority, static-quorum, keep-oldest, keep-referee, "
+        "down-all or none; prints its application events",
+    )
+    node.add_argument(
+        "--manager-set", action="append", metavar="KEY=VALUE", help="a manager setting (repeatable)"
+    )
     node.set_defaults(func=_node)
 
 
