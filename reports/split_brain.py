@@ -34,6 +34,9 @@ class Cell:
     survivors_range: tuple[int, int]
     decision_s: float | None  # median first decision after a fault
     wrongly_downed: float  # mean count
+    swim_changes: float | None  # SWIM's view changes per node-hour (mean)
+    swim_suspicions: float | None  # SWIM's suspicions per node-hour (mean)
+    manager_changes: float | None  # the manager's application view changes per node-hour (mean)
 
     def short(self) -> str:
         avail = "-" if self.availability is None else f"{100 * self.availability:.0f}%"
@@ -60,6 +63,9 @@ def cell(metrics: list[ManagerMetrics]) -> Cell:
         survivors_range=(min(survivors), max(survivors)),
         decision_s=statistics.median(firsts) if firsts else None,
         wrongly_downed=statistics.fmean(len(m.wrongly_downed) for m in metrics),
+        swim_changes=_mean(m.instability.swim_per_node_hour for m in metrics),
+        swim_suspicions=_mean(m.instability.swim_suspicions_per_node_hour for m in metrics),
+        manager_changes=_mean(m.instability.manager_per_node_hour for m in metrics),
     )
 
 
@@ -121,9 +127,32 @@ def split_brain_table(sweep: Sweep, command: str = "") -> str:
     for strategy in strategies:
         row = [table[(strategy, shape)].short() if (strategy, shape) in table else "" for shape in shapes]
         lines.append(f"| {strategy} | " + " | ".join(row) + " |")
+    lines += [
+        "",
+        "Instability, per node-hour after warm-up (Rapid's flip-flop measure): SWIM's view changes"
+        " (members in or out, as memberlist reports them) + SWIM's suspicions / the manager's"
+        " application view changes.",
+        "",
+        "| strategy | " + " | ".join(shapes) + " |",
+        "|---|" + "---|" * len(shapes),
+    ]
+    for strategy in strategies:
+        row = []
+        for shape in shapes:
+            c = table.get((strategy, shape))
+            row.append(
+                ""
+                if c is None
+                else f"{_num(c.swim_changes)} + {_num(c.swim_suspicions)} / {_num(c.manager_changes)}"
+            )
+        lines.append(f"| {strategy} | " + " | ".join(row) + " |")
     for strategy in strategies:
         lines += ["", f"## {strategy}", ""]
         for shape in shapes:
             if (strategy, shape) in table:
                 lines.append(f"- **{shape}**: {sentence(table[(strategy, shape)])}")
     return "\n".join(lines) + "\n"
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:.0f}"
