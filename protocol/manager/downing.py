@@ -92,14 +92,15 @@ class Situation:
             if o in members and s in members:
                 apart[o].add(s)
                 apart[s].add(o)
-        side = {self.self_name} if self.self_name in members else set()
-        frontier = list(side)
-        while frontier:
-            node = frontier.pop()
-            for other in members:
-                if other not in side and other not in apart[node]:
-                    side.add(other)
-                    frontier.append(other)
+        if self.self_name not in members:
+            return frozenset()
+        unvisited = set(members) - {self.self_name}
+        side, frontier = {self.self_name}, [self.self_name]
+        while frontier and unvisited:
+            joined = unvisited - apart[frontier.pop()]  # set arithmetic: the complement graph's BFS
+            unvisited -= joined
+            side |= joined
+            frontier.extend(joined)
         return frozenset(side)
 
     @cached_property

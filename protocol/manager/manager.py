@@ -119,6 +119,7 @@ class ClusterManager:
         self._last_unreachable: frozenset[NodeId] = frozenset()
         self._last_indirect: frozenset[NodeId] = frozenset()
         self._lease: _LeaseWait | None = None
+        self._situation: tuple[tuple[frozenset[NodeId], int], Situation] | None = None
         self._sends: list[Send] = []
         self._timers: list[SetTimer] = []
         self._events: list[Event] = []
@@ -138,8 +139,13 @@ class ClusterManager:
         return self.app_view.statuses()
 
     def situation(self) -> Situation:
+        """What the strategy sees now (rebuilt only when the view or the tables changed)."""
         members = self.app_view.members() | {self.name}
-        return Situation(self.name, members, self.tables.records(), self.tables.up_numbers())
+        key = (members, self.tables.version)
+        if self._situation is None or self._situation[0] != key:
+            built = Situation(self.name, members, self.tables.records(), self.tables.up_numbers())
+            self._situation = (key, built)
+        return self._situation[1]
 
     # API calls ----------------------------------------------------------------------------------
     def start(self, now: float, known: Iterable[Update] = ()) -> Effects:

@@ -71,6 +71,7 @@ class ManagerObserver(Observer):
         self._available_s = 0.0
         self._served_since: float | None = None
         self._served_s = 0.0
+        self._dirty_at: float | None = None  # sides changed at this instant, not judged yet
         self._last_t = 0.0
         self.decisions = 0
         self._windows: list[list[Any]] = []  # [t, op, first_s, last_s]
@@ -170,29 +171,41 @@ class ManagerObserver(Observer):
 
     def sides(self) -> list[set[str]]:
         """The serving nodes, grouped by mutual up (connected components)."""
-        parent = {n: n for n in self.serving}
-
-        def find(x: str) -> str:
-            while parent[x] != x:
-                parent[x] = parent[parent[x]]
-                x = parent[x]
-            return x
-
-        nodes = sorted(self.serving)
-        for i, a in enumerate(nodes):
-            for b in nodes[i + 1 :]:
-                if self._up_in(a, b) and self._up_in(b, a):
-                    parent[find(a)] = find(b)
-        groups: dict[str, set[str]] = {}
-        for n in nodes:
-            groups.setdefault(find(n), set()).add(n)
-        return list(groups.values())
+        serving = self.serving
+        views = self.views
+        neighbours: dict[str, list[str]] = {n: [] for n in serving}
+        for a in serving:
+            for b, status in views.get(a, {}).items():
+                if status == "up" and b in serving and a < b and views.get(b, {}).get(a) == "up":
+                    neighbours[a].append(b)
+                    neighbours[b].append(a)
+        seen: set[str] = set()
+        groups = []
+        for start in sorted(serving):
+            if start in seen:
+                continue
+            group, frontier = {start}, [start]
+            while frontier:
+                for other in neighbours[frontier.pop()]:
+                    if other not in group:
+                        group.add(other)
+                        frontier.append(other)
+            seen |= group
+            groups.append(group)
+        return groups
 
     @property
     def quorum(self) -> int:
         return len(self.truth.initial) // 2 + 1
 
     def _sides_changed(self, t: float) -> None:
+        """Sides may have changed at `t`; they are judged once per instant, when time moves on
+        (a decision changes many views at one instant)."""
+        if self._dirty_at is not None and t > self._dirty_at:
+            self._judge_sides(self._dirty_at)
+        self._dirty_at = t
+
+    def _judge_sides(self, t: float) -> None:
         sides = self.sides()
         self._integrate(t)
         available = any(len(side) >= self.quorum for side in sides)
@@ -204,6 +217,7 @@ class ManagerObserver(Observer):
             self._served_since = t
         elif not sides:
             self._served_since = None
+        self._dirty_at = None
 
     def _integrate(self, t: float) -> None:
         start = max(self._last_t, self.warmup_s)
@@ -219,9 +233,11 @@ class ManagerObserver(Observer):
         for since in sorted(self._apart_since.values()):
             self._close(since, end_t)
         self._apart_since.clear()
+        if self._dirty_at is not None:
+            self._judge_sides(self._dirty_at)
         self._integrate(end_t)
         merged: list[list[float]] = []
-        for start, stop in sorted(self._split):
+        for start, stop in sorted(self._split):  # overlapping pairs count once
             if merged and start <= merged[-1][1]:
                 merged[-1][1] = max(merged[-1][1], stop)
             else:
