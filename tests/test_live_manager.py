@@ -91,3 +91,48 @@ def test_keep_majority_on_real_sockets_stops_the_minority() -> None:
     assert mm.split_brain_s == 0.0
     assert mm.survivors == 3 and mm.serving_at_end == MAJORITY
     assert mm.downed == MINORITY and mm.wrongly_downed == []
+
+
+def test_lease_majority_on_real_sockets_keeps_the_side_that_holds_the_lease() -> None:
+    """The live cluster owns the lease, beside n4 (a minority node) and as reachable as it: the
+    majority cannot reach it and stops; the minority acquires it after its delay and serves on."""
+    scenario = load_scenario(
+        "manager_majority",
+        [
+            "cluster.nodes=5",
+            "cluster.preset=local",
+            "cluster.config.probe_interval_s=0.3",
+            "cluster.config.probe_timeout_s=0.1",
+            "cluster.config.gossip_interval_s=0.05",
+            "manager.strategy=lease-majority",
+            "manager.lease_near=n4",
+            "manager.lease_acquire_delay_for_minority_s=0.5",
+            "manager.lease_timeout_s=1.0",
+            "manager.stable_after_s=1.5",
+            "manager.settle_s=0.3",
+            "manager.tick_s=0.1",
+        ],
+    )
+    cluster = LiveCluster(12, scenario.config)
+    try:
+        attach_manager(cluster, scenario)
+        for name in NAMES:
+            cluster.add_host(name)
+        cluster.boot_formed(NAMES)
+        managers = _managers(cluster)
+        cluster.run(1.5)
+        grudges = {x: frozenset(MINORITY) for x in MAJORITY} | {x: frozenset(MAJORITY) for x in MINORITY}
+        cluster.partition(grudges)
+        lease = cluster.hosts["n3"].driver.lease  # type: ignore[union-attr]
+        assert lease is not None
+
+        def resolved() -> bool:
+            return all(managers[n].stopped for n in MAJORITY) and lease.lease.holder == "n3"
+
+        took = cluster.run_until(resolved, timeout_s=30.0)
+        assert took is not None, (lease.lease.holder, {n: (m.serving, m.members()) for n, m in managers.items()})
+        cluster.run(0.5)  # the minority acts on its grant
+        assert all(managers[n].serving for n in MINORITY)  # the minority's leader holds the lease
+    finally:
+        cluster.close()
+        cluster.loop.close()
