@@ -130,7 +130,10 @@ def test_lease_majority_on_real_sockets_keeps_the_side_that_holds_the_lease() ->
             return all(managers[n].stopped for n in MAJORITY) and lease.lease.holder == "n3"
 
         took = cluster.run_until(resolved, timeout_s=30.0)
-        assert took is not None, (lease.lease.holder, {n: (m.serving, m.members()) for n, m in managers.items()})
+        assert took is not None, (
+            lease.lease.holder,
+            {n: (m.serving, m.members()) for n, m in managers.items()},
+        )
         cluster.run(0.5)  # the minority acts on its grant
         assert all(managers[n].serving for n in MINORITY)  # the minority's leader holds the lease
     finally:
