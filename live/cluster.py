@@ -24,6 +24,7 @@ from typing import Any
 
 from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
+from swimlab.protocol.driver import Driver
 from swimlab.protocol.events import Event
 from swimlab.protocol.faults import Cause
 from swimlab.protocol.messages import MemberState, NodeId, Update
@@ -31,7 +32,7 @@ from swimlab.protocol.node import Node
 
 from .clock import LiveClock
 from .credentials import ClusterCA
-from .host import LiveHost
+from .host import DriverFactory, LiveHost, NodeFactory
 from .lag import LagMeter
 from .network import LatencyFn, LiveNetwork
 from .udp import Address, new_event_loop
@@ -99,7 +100,8 @@ class LiveCluster:
         loop: asyncio.AbstractEventLoop | None = None,
         host_ip: str = "127.0.0.1",
         join_seeds: Iterable[NodeId] = (),
-        node_factory: Callable[[NodeId, Config, random.Random], Node] = Node,
+        node_factory: NodeFactory = Node,
+        driver_factory: DriverFactory = Driver,
         endpoint_options: dict[str, Any] | None = None,
         latency: LatencyFn | None = None,
         **network_options: Any,
@@ -117,6 +119,7 @@ class LiveCluster:
         self.host_ip = host_ip
         self.join_seeds = tuple(join_seeds)
         self.node_factory = node_factory
+        self.driver_factory = driver_factory  # both read at add_host: a manager's (runner.attach_manager)
         self.endpoint_options = endpoint_options or {}
         self.ca = ClusterCA(f"swimlab throwaway CA {seed}")
         self.lag = LagMeter()
@@ -225,6 +228,7 @@ class LiveCluster:
             on_event=self._on_event,
             node_rng=lambda node, life: random.Random(f"{self.seed}:node:{node}:{life}"),
             node_factory=self.node_factory,
+            driver_factory=self.driver_factory,
             endpoint_options=self.endpoint_options,
         )
         self.hosts[name] = host
@@ -306,6 +310,7 @@ class LiveCluster:
         """Replace the current cut with `grudges` (dst -> sources it drops)."""
         self.heal()
         self.network.grudges = {dst: srcs for dst, srcs in grudges.items() if srcs}
+        self.sink(trace_schema.grudge(self.now, self.network.grudges))
         self.impair(sorted(self._partitioned()), Cause.PARTITION, True)
 
     def heal(self) -> None:
@@ -313,6 +318,7 @@ class LiveCluster:
             return
         touched = sorted(self._partitioned())
         self.network.grudges = {}
+        self.sink(trace_schema.grudge(self.now, {}))
         self.impair(touched, Cause.PARTITION, False)
 
     def _partitioned(self) -> set[NodeId]:

@@ -8,6 +8,13 @@ after that address, until interrupted:
   each as a JSON line to `--events` when given (flushed per line, so others can follow it);
 - Ctrl-C or SIGTERM is a graceful leave: the node announces it, lingers `LEAVE_LINGER_S` so the
   news spreads (peers record *left*, not *dead*), then closes; SIGKILL is a crash.
+
+With `--manager STRATEGY` (and `--manager-set KEY=VALUE` for its settings) the node runs under a
+cluster manager (protocol/manager/): the application's events (members up / unreachable / down /
+removed, serving or not, downing decisions, the partition detector's verdict) are read from the
+manager's bounded event stream by a consumer task and printed ("+12.40 s view 127.0.0.1:7003
+unreachable"; a consumer that fell behind prints how many events it lost); every record, the
+manager's included, goes to `--events`. lease-majority is refused: `swimlab node` has no lease.
 """
 
 from __future__ import annotations
@@ -25,7 +32,16 @@ from typing import IO, Any, TextIO
 from swimlab.protocol import trace_schema
 from swimlab.protocol.config import preset
 from swimlab.protocol.errors import ConfigError
-from swimlab.protocol.events import Event
+from swimlab.protocol.events import Event, EventsDropped
+from swimlab.protocol.manager.config import ManagerConfig, check_applies
+from swimlab.protocol.manager.driver import manager_factories
+from swimlab.protocol.manager.events import (
+    DowningDecision,
+    MemberStatusChanged,
+    PartitionStatusChanged,
+    ServingChanged,
+)
+from swimlab.protocol.manager.manager import ClusterManager
 from swimlab.protocol.messages import NodeId
 
 from .clock import LiveClock
@@ -84,6 +100,8 @@ def node(
     overrides: Sequence[str] = (),
     events_file: str | None = None,
     out: TextIO = sys.stdout,
+    manager: str | None = None,
+    manager_overrides: Sequence[str] = (),
 ) -> int:
     """Run one node until SIGINT/SIGTERM (graceful leave); the exit code."""
     address = parse_address(listen)
@@ -96,6 +114,7 @@ def node(
     try:
         credentials = load_credentials(ca_file, cert_file, key_file)
         config = preset(preset_name, **parse_overrides(overrides))
+        settings = manager_settings(manager, manager_overrides)
     except (CredentialsError, ConfigError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -109,14 +128,21 @@ def node(
             trace_schema.notification(round(time.monotonic() - started, 6), name, event)
         )
         record["wall"] = time.time()
-        member = record.get("member", "")
-        print(f"+{record['t']:.2f} s {member} {record['event']}", file=out, flush=True)
+        if record["kind"] == "state":  # the manager's own news is printed by its consumer
+            member = record.get("member", "")
+            print(f"+{record['t']:.2f} s {member} {record['event']}", file=out, flush=True)
         if events is not None:
             events.write(json.dumps(record) + "\n")
             events.flush()
 
+    factories: dict[str, Any] = {}
+    if settings is not None:
+        node_factory, driver_factory = manager_factories(settings, None, events_capacity=APP_EVENTS_CAPACITY)
+        factories = {"node_factory": node_factory, "driver_factory": driver_factory}
     try:
-        host = LiveHost("", loop, address, credentials, config, LiveClock(loop), on_event=on_event)
+        host = LiveHost(
+            "", loop, address, credentials, config, LiveClock(loop), on_event=on_event, **factories
+        )
     except OSError as exc:
         print(f"error: cannot listen on {listen}: {exc.strerror or exc}", file=sys.stderr)
         return 2
@@ -134,7 +160,12 @@ def node(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, request_leave)
         host.boot(join_seeds=joins)
+        consumer = None
+        if isinstance(host.node, ClusterManager):
+            consumer = loop.create_task(consume(host.node, started, out))
         await stop.wait()
+        if consumer is not None:
+            consumer.cancel()
         print(f"+{time.monotonic() - started:.2f} s leaving", file=out, flush=True)
         host.leave()
         await asyncio.sleep(LEAVE_LINGER_S)
@@ -147,3 +178,50 @@ def node(
             events.close()
         loop.close()
     return 0
+
+
+APP_EVENTS_CAPACITY = 1024
+"""How many manager events wait for `swimlab node`'s consumer before the oldest are dropped."""
+
+
+def manager_settings(strategy: str | None, overrides: Sequence[str]) -> ManagerConfig | None:
+    """The ManagerConfig of `--manager STRATEGY --manager-set ...` (None without --manager);
+    ConfigError for anything invalid, inapplicable, or lease-majority (no lease here)."""
+    if strategy is None:
+        if overrides:
+            raise ConfigError("--manager-set needs --manager STRATEGY")
+        return None
+    if strategy == "lease-majority":
+        raise ConfigError(
+            "--manager lease-majority: swimlab node has no lease service; choose another strategy"
+        )
+    given = parse_overrides(overrides)
+    check_applies(strategy, given)
+    return ManagerConfig(strategy=strategy, **given)  # type: ignore[arg-type]
+
+
+def describe(event: Event) -> str | None:
+    """One line for an application event of the manager (None for others)."""
+    if isinstance(event, MemberStatusChanged):
+        return f"view {event.member} {event.status.value}"
+    if isinstance(event, ServingChanged):
+        return f"serving {'yes' if event.serving else 'no'} ({event.reason})"
+    if isinstance(event, DowningDecision):
+        return f"decision {event.strategy} {event.decision}: down {list(event.down)}"
+    if isinstance(event, PartitionStatusChanged):
+        return f"partition detector: {event.status}"
+    if isinstance(event, EventsDropped):
+        return f"{event.count} events dropped (the consumer fell behind)"
+    return None
+
+
+async def consume(manager: ClusterManager, started: float, out: TextIO, every_s: float = 0.1) -> None:
+    """The application side: read the manager's bounded event stream and print each event."""
+    stream = manager.events
+    assert stream is not None
+    while True:
+        for event in stream.drain():
+            line = describe(event)
+            if line is not None:
+                print(f"+{time.monotonic() - started:.2f} s {line}", file=out, flush=True)
+        await asyncio.sleep(every_s)

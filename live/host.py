@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from swimlab.protocol.config import Config
-from swimlab.protocol.driver import Driver
+from swimlab.protocol.driver import Conductor, Driver
 from swimlab.protocol.events import Event
 from swimlab.protocol.messages import Message, NodeId, Update
 from swimlab.protocol.node import Node
@@ -38,7 +38,8 @@ from .endpoint import QuicEndpoint
 from .network import LiveNetwork
 from .udp import Address
 
-NodeFactory = Callable[[NodeId, Config, random.Random], Node]
+NodeFactory = Callable[[NodeId, Config, random.Random], Conductor]
+DriverFactory = Callable[..., Driver]  # (node, transport, clock, on_event): a ManagerDriver for a manager
 
 
 class LiveHost:
@@ -56,6 +57,7 @@ class LiveHost:
         on_event: Callable[[NodeId, Event], None] | None = None,
         node_rng: Callable[[NodeId, int], random.Random] | None = None,
         node_factory: NodeFactory = Node,
+        driver_factory: DriverFactory = Driver,
         endpoint_options: dict[str, Any] | None = None,
     ) -> None:
         self.name = name
@@ -68,13 +70,14 @@ class LiveHost:
         self.on_event = on_event
         self.node_rng = node_rng or (lambda name, life: random.Random(f"{name}:{life}"))
         self.node_factory = node_factory
+        self.driver_factory = driver_factory
         self.endpoint_options = endpoint_options or {}
         self.up = False
         self.paused = False
         self.slow_s = 0.0
         self.epoch = 0
         self.lives = 0
-        self.node: Node | None = None
+        self.node: Conductor | None = None  # a Node, or a ClusterManager wrapping one
         self.driver: Driver | None = None
         self.drivers: list[Driver] = []  # one per life: their counters, summed, are this host's load
         self.pause_overflow_dropped = 0
@@ -99,7 +102,7 @@ class LiveHost:
         self.lives += 1
         self.node = self.node_factory(self.name, self.config, self.node_rng(self.name, self.lives))
         on_event = None if self.on_event is None else self._forward_event(self.on_event)
-        self.driver = Driver(self.node, self, self.clock, on_event)
+        self.driver = self.driver_factory(self.node, self, self.clock, on_event)
         self.drivers.append(self.driver)
         self.up = True
         known = tuple(known)

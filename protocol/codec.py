@@ -27,7 +27,22 @@ from typing import Any, Final, NamedTuple
 import msgpack  # type: ignore[import-untyped]  # msgpack ships no type stubs
 
 from .errors import LocalProtocolError, RemoteProtocolError
-from .messages import Ack, Gossip, MemberState, Message, Nack, Ping, PingReq, PushPull, Update
+from .messages import (
+    Ack,
+    Downing,
+    Gossip,
+    ManagerGossip,
+    MemberLife,
+    MemberState,
+    Message,
+    Nack,
+    Observation,
+    Ping,
+    PingReq,
+    PushPull,
+    Unreachability,
+    Update,
+)
 
 __all__ = [
     "MAX_DATAGRAM_BYTES",
@@ -331,6 +346,51 @@ def _encode_members(value: Any, owner: str, field: str) -> list[tuple[Any, ...]]
     return _encode_update_array(value, owner, field, MAX_PUSH_PULL_MEMBERS)
 
 
+def _rows(row: type[Any], columns: tuple[_Kind, ...]) -> _Kind:
+    """The kind of an array of fixed-arity rows (a NamedTuple of `messages.py`), each element of
+    the kind its column gives; at most MAX_PUSH_PULL_MEMBERS rows (MAX_MESSAGE_BYTES binds first)."""
+    names: tuple[str, ...] = row._fields
+    arity = len(names)
+    expected = f"an array of [{', '.join(names)}] rows"
+
+    def check(
+        value: Any, owner: str, field: str, error: type[Exception], is_row: Callable[[Any], bool]
+    ) -> None:
+        if type(value) is not tuple:
+            raise error(_field_error(owner, field, expected, value))
+        if len(value) > MAX_PUSH_PULL_MEMBERS:
+            raise error(
+                f"{owner} field {field!r}: {len(value)} rows, over the limit of {MAX_PUSH_PULL_MEMBERS}"
+            )
+        for i, item in enumerate(value):
+            if not is_row(item) or len(item) != arity:
+                shape = f"a {arity}-element row [{', '.join(names)}]"
+                raise error(f"{owner} field {field!r}[{i}]: expected {shape}, got {_show(item)}")
+
+    def decode_rows(value: Any, owner: str, field: str) -> tuple[Any, ...]:
+        check(value, owner, field, RemoteProtocolError, lambda item: type(item) is tuple)
+        out = []
+        for i, item in enumerate(value):
+            cells = [
+                k.decode(v, owner, f"{field}[{i}].{n}") for k, v, n in zip(columns, item, names, strict=True)
+            ]
+            out.append(row(*cells))
+        return tuple(out)
+
+    def encode_rows(value: Any, owner: str, field: str) -> list[list[Any]]:
+        check(value, owner, field, LocalProtocolError, lambda item: type(item) is row)
+        return [
+            [k.encode(v, owner, f"{field}[{i}].{n}") for k, v, n in zip(columns, item, names, strict=True)]
+            for i, item in enumerate(value)
+        ]
+
+    def size(value: tuple[Any, ...]) -> int:
+        cells = sum(k.size(v) for item in value for k, v in zip(columns, item, strict=True))
+        return array_header_size(len(value)) + len(value) * array_header_size(arity) + cells
+
+    return _Kind(expected, decode_rows, encode_rows, size, False)
+
+
 _UINT: Final = _Kind(_UINT_EXPECTED, _decode_uint, _encode_uint, _uint_size, False)
 _NODE_ID: Final = _Kind(_NODE_ID_EXPECTED, _decode_node_id, _encode_node_id, _str_size, False)
 _FLAG: Final = _Kind(_FLAG_EXPECTED, _decode_flag, _encode_flag, lambda _: 1, False)
@@ -349,7 +409,14 @@ MESSAGE_TYPES: Final[tuple[tuple[int, type[Message], tuple[tuple[str, _Kind], ..
     (4, PingReq, (("seq", _UINT), ("target", _NODE_ID), ("updates", _UPDATES))),
     (5, Gossip, (("updates", _UPDATES),)),
     (6, PushPull, (("members", _MEMBERS), ("join", _FLAG), ("reply", _FLAG))),
-)
+    (7, ManagerGossip, (
+        ("members", _rows(MemberLife, (_NODE_ID, _UINT, _UINT))),
+        ("downs", _rows(Downing, (_NODE_ID, _UINT, _NODE_ID))),
+        ("observations", _rows(Observation, (_NODE_ID, _UINT, _UINT))),
+        ("unreachable", _rows(Unreachability, (_NODE_ID, _NODE_ID))),
+        ("reply", _FLAG),
+    )),
+)  # fmt: skip
 
 
 class _WireType(NamedTuple):

@@ -9,15 +9,38 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from .codec import decode, encode_trusted
+from .config import Config
 from .effects import Effects
 from .errors import RemoteProtocolError
 from .events import Event
 from .messages import Message, NodeId, PushPull, Update
-from .node import Node
 from .timers import Timer
 from .transport import Clock, Transport
+
+
+class Conductor(Protocol):
+    """What a Driver drives: a `Node`, or a `ClusterManager` wrapping one (protocol/manager/)."""
+
+    @property
+    def name(self) -> NodeId: ...
+
+    @property
+    def config(self) -> Config: ...
+
+    def start(self, now: float, known: Iterable[Update] = ()) -> Effects: ...
+
+    def join(self, seeds: tuple[NodeId, ...], now: float) -> Effects: ...
+
+    def leave(self, now: float) -> Effects: ...
+
+    def recover(self, now: float) -> Effects: ...
+
+    def handle_message(self, src: NodeId, message: Message, now: float) -> Effects: ...
+
+    def handle_timer(self, timer: Timer, now: float) -> Effects: ...
 
 
 @dataclass(slots=True)
@@ -30,14 +53,14 @@ class DriverStats:
 
 
 class Driver:
-    """Pumps one Node through a Transport and a Clock.
+    """Pumps one Node (or anything driven like one, `Conductor`) through a Transport and a Clock.
 
     `on_event` receives every notification (an `EventStream.publish`, a trace writer, ...).
     """
 
     def __init__(
         self,
-        node: Node,
+        node: Conductor,
         transport: Transport,
         clock: Clock,
         on_event: Callable[[Event], None] | None = None,

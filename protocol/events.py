@@ -81,6 +81,8 @@ class EventsDropped:
     count: int
 
 
+from .manager.events import ManagerEvent  # noqa: E402  (the cluster manager's, defined with it)
+
 Event = (
     MemberJoined
     | MemberSuspected
@@ -91,4 +93,5 @@ Event = (
     | MemberRemoved
     | Refuted
     | EventsDropped
+    | ManagerEvent
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import NamedTuple
 
 NodeId = str
 """A node's name, which is also its transport address (the runtime maps it to a socket)."""
@@ -94,7 +95,52 @@ class PushPull:
     reply: bool = False
 
 
-Message = Ping | Ack | Nack | PingReq | Gossip | PushPull
+# The cluster manager's message (protocol/manager/): rows of its tables, then the message. ------
+class MemberLife(NamedTuple):
+    """`member`'s current life (a random id drawn when its manager started) and its age rank
+    (`up_number`: lower is older; ties broken by name)."""
+
+    member: NodeId
+    life: int
+    up_number: int
+
+
+class Downing(NamedTuple):
+    """`member`, in its life `life` (0: not known to the decider), was downed by `by`."""
+
+    member: NodeId
+    life: int
+    by: NodeId
+
+
+class Observation(NamedTuple):
+    """The version of `observer`'s (in its life `life`) set of members it finds unreachable."""
+
+    observer: NodeId
+    life: int
+    version: int
+
+
+class Unreachability(NamedTuple):
+    """`observer` finds `subject` unreachable (at the version its `Observation` row gives)."""
+
+    observer: NodeId
+    subject: NodeId
+
+
+@dataclass(frozen=True, slots=True)
+class ManagerGossip:
+    """A cluster manager's full state, exchanged push-pull style: the receiver of one that is not
+    a `reply` answers with its own. Nodes without a manager ignore it."""
+
+    members: tuple[MemberLife, ...]
+    downs: tuple[Downing, ...]
+    observations: tuple[Observation, ...]
+    unreachable: tuple[Unreachability, ...]
+    reply: bool = False
+
+
+Message = Ping | Ack | Nack | PingReq | Gossip | PushPull | ManagerGossip
 """Every message a node can send or receive."""
 
 PIGGYBACKING = (Ping, Ack, Nack, PingReq, Gossip)

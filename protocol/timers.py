@@ -78,6 +78,12 @@ class ReclaimDead:
     incarnation: int
 
 
+@dataclass(frozen=True, slots=True)
+class ManagerTick:
+    """The cluster manager's periodic look (protocol/manager/): it handles this timer itself and
+    never passes it to its Node, so it has no row in TIMER_DISPATCH."""
+
+
 Timer = (
     ProbeTick
     | ProbeTimeout
@@ -88,6 +94,7 @@ Timer = (
     | PushPullTick
     | ReconnectTick
     | ReclaimDead
+    | ManagerTick
 )
 
 # timer → (Node handler, lifecycle input). Each handler starts by checking that what its timer

@@ -24,6 +24,10 @@ Every record starts with `t` (global time in seconds; simulated time in the simu
 - `fault`: a fault operation as the scenario named it: op, nodes, then the operation's parameters;
 - `state`: a membership notification that `node` emitted (`suspect`, `dead`, ... about `member`;
   `refuted` about itself; `events_dropped` when its event stream overflowed);
+- `view` / `serving` / `decision` / `partition_status` / `lease`: a cluster manager's news
+  (protocol/manager/events.py), only in runs with a `[manager]`: a member's status in its
+  application view, whether the node serves, a downing decision, the partition detector's
+  verdict, a lease request and its outcome;
 - `send` / `deliver` / `drop`: one message, only when message records are enabled;
 - `end` (last line): the runtime's counters.
 
@@ -49,6 +53,14 @@ from .events import (
     Refuted,
 )
 from .faults import Cause
+from .manager.events import (
+    DowningDecision,
+    LeaseRequest,
+    LeaseResult,
+    MemberStatusChanged,
+    PartitionStatusChanged,
+    ServingChanged,
+)
 from .messages import NodeId
 
 TRACE_SCHEMA_VERSION = 2
@@ -64,6 +76,8 @@ ImpairCause = Cause
 MemberEvent = Literal["joined", "suspect", "alive", "updated", "dead", "left", "removed"]
 """Notifications about another member (or, for `joined`, possibly the node itself)."""
 DropReason = Literal["partition", "loss", "down", "unknown"]
+ViewStatus = Literal["up", "unreachable", "down", "removed"]
+LeaseOp = Literal["request", "granted", "denied", "timeout"]
 
 
 class MetaRecord(TypedDict):
@@ -145,6 +159,51 @@ class EventsDroppedRecord(TypedDict):
     count: int
 
 
+class ViewRecord(TypedDict):
+    t: float
+    kind: Literal["view"]
+    node: NodeId  # whose application view
+    member: NodeId
+    status: ViewStatus
+
+
+class ServingRecord(TypedDict):
+    t: float
+    kind: Literal["serving"]
+    node: NodeId
+    serving: bool
+    reason: str  # "up", "left", "downed by n3", "downed by own decision down-reachable"
+
+
+class DecisionRecord(TypedDict):
+    t: float
+    kind: Literal["decision"]
+    node: NodeId  # who decided
+    strategy: str
+    decision: str  # Akka's decision name, e.g. "down-unreachable"
+    down: list[NodeId]  # the members it downs (the decider itself if its side loses)
+    reachable: int  # the side sizes it decided on
+    unreachable: int
+
+
+class PartitionStatusRecord(TypedDict):
+    t: float
+    kind: Literal["partition_status"]
+    node: NodeId
+    status: str  # healthy, suspected or partitioned
+
+
+class LeaseRecord(TypedDict):
+    t: float
+    kind: Literal["lease"]
+    node: NodeId  # who asked
+    op: LeaseOp
+    owner: NodeId  # the side's leader it asked for
+
+
+ManagerRecord = ViewRecord | ServingRecord | DecisionRecord | PartitionStatusRecord | LeaseRecord
+
+
 class SendRecord(TypedDict):
     t: float
     kind: Literal["send"]
@@ -191,6 +250,7 @@ TraceRecord = (
     | GrudgeRecord
     | FaultRecord
     | NotificationRecord
+    | ManagerRecord
     | SendRecord
     | DeliverRecord
     | DropRecord
@@ -267,8 +327,18 @@ _MEMBER_EVENTS: dict[type, MemberEvent] = {
 }
 
 
-def notification(t: float, node: NodeId, event: Event) -> NotificationRecord:
-    """The `state` record of a notification that `node` emitted."""
+def notification(t: float, node: NodeId, event: Event) -> NotificationRecord | ManagerRecord:
+    """The record of a notification that `node` emitted: `state`, or a manager's kind."""
+    if isinstance(
+        event,
+        MemberStatusChanged
+        | ServingChanged
+        | DowningDecision
+        | PartitionStatusChanged
+        | LeaseRequest
+        | LeaseResult,
+    ):
+        return manager_record(t, node, event)
     if isinstance(event, Refuted):
         return {
             "t": t,
@@ -291,6 +361,40 @@ def notification(t: float, node: NodeId, event: Event) -> NotificationRecord:
         "incarnation": event.incarnation,
         "accuser": getattr(event, "accuser", None),
     }
+
+
+def manager_record(
+    t: float,
+    node: NodeId,
+    event: MemberStatusChanged
+    | ServingChanged
+    | DowningDecision
+    | PartitionStatusChanged
+    | LeaseRequest
+    | LeaseResult,
+) -> ManagerRecord:
+    """The record of a cluster manager's event."""
+    if isinstance(event, MemberStatusChanged):
+        return {"t": t, "kind": "view", "node": node, "member": event.member, "status": event.status.value}
+    if isinstance(event, ServingChanged):
+        return {"t": t, "kind": "serving", "node": node, "serving": event.serving, "reason": event.reason}
+    if isinstance(event, DowningDecision):
+        return {
+            "t": t,
+            "kind": "decision",
+            "node": node,
+            "strategy": event.strategy,
+            "decision": event.decision,
+            "down": list(event.down),
+            "reachable": event.reachable,
+            "unreachable": event.unreachable,
+        }
+    if isinstance(event, PartitionStatusChanged):
+        return {"t": t, "kind": "partition_status", "node": node, "status": event.status}
+    if isinstance(event, LeaseRequest):
+        return {"t": t, "kind": "lease", "node": node, "op": "request", "owner": event.owner}
+    op = cast(LeaseOp, event.outcome)
+    return {"t": t, "kind": "lease", "node": node, "op": op, "owner": event.owner}
 
 
 def send(t: float, src: NodeId, dst: NodeId, msg: str, size: int, reliable: bool) -> SendRecord:

@@ -29,10 +29,11 @@ from typing import Any, Literal
 
 from swimlab.protocol.faults import ABOVE_0, AT_LEAST_0, param
 
-from .schema import CheckResult, FalseVerdict, Metrics, SweepPoint, SweepVerdicts, Verdict
+from .schema import CheckResult, FalseVerdict, ManagerMetrics, Metrics, SweepPoint, SweepVerdicts, Verdict
 
 __all__ = [
     "CHECKS",
+    "MANAGER_CHECKS",
     "CheckRequest",
     "CheckResult",
     "CheckSpec",
@@ -366,6 +367,70 @@ def max_messages_per_node_per_s(m: Metrics, p: Limit, scope: Scope) -> Judgement
     return rate <= p.limit, f"{rate:.2f} messages per node per second (limit {p.limit})"
 
 
+# The cluster manager's checks (a scenario needs a [manager] table to ask for them) ------------
+@dataclass(frozen=True, kw_only=True)
+class Share:
+    limit: float = param(bound=AT_LEAST_0, doc="a fraction of the time, 0..1")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bound:
+    limit: float = param(bound=AT_LEAST_0, doc="the bound (0 allowed)")
+
+
+def _manager(m: Metrics) -> ManagerMetrics:
+    assert m.manager is not None  # scenarios/schema.py refuses these checks without [manager]
+    return m.manager
+
+
+def no_split_brain(m: Metrics, p: Enabled, scope: Scope) -> Judgement:
+    mm = _manager(m)
+    return mm.split_brain_s == 0, (
+        f"{mm.split_brain_s:.3f} s with two serving sides apart beyond the {mm.window_s:.1f} s window"
+        + (f": {mm.split_brain[:3]}" if mm.split_brain else "")
+    )
+
+
+def min_availability(m: Metrics, p: Share, scope: Scope) -> Judgement:
+    mm = _manager(m)
+    if mm.availability is None:
+        return None, "no time after warm-up to judge"
+    return mm.availability >= p.limit, (
+        f"a serving side held the quorum ({mm.quorum}) {mm.availability:.3f} of the time (limit {p.limit})"
+    )
+
+
+def min_survivors(m: Metrics, p: Bound, scope: Scope) -> Judgement:
+    mm = _manager(m)
+    return mm.survivors >= p.limit, f"{mm.survivors} nodes serve together at the end (limit {p.limit:g})"
+
+
+def max_survivors(m: Metrics, p: Bound, scope: Scope) -> Judgement:
+    mm = _manager(m)
+    return mm.survivors <= p.limit, f"{mm.survivors} nodes serve together at the end (limit {p.limit:g})"
+
+
+def max_decision_s(m: Metrics, p: Within, scope: Scope) -> Judgement:
+    times = [round(d.first_s, 2) for d in _manager(m).decision_times if d.first_s is not None]
+    if not times:
+        return None, "no decision was taken"
+    return max(times) <= p.within_s, f"first decisions {times} s after their faults (limit {p.within_s:g} s)"
+
+
+def no_wrongly_downed(m: Metrics, p: Enabled, scope: Scope) -> Judgement:
+    wrong = _manager(m).wrongly_downed
+    return not wrong, f"{len(wrong)} members downed while up and unimpaired" + (
+        f": {wrong[:10]}" if wrong else ""
+    )
+
+
+def max_manager_view_changes_per_node_hour(m: Metrics, p: Bound, scope: Scope) -> Judgement:
+    rate = _manager(m).instability.manager_per_node_hour
+    if rate is None:
+        return None, "no node was up"
+    return rate <= p.limit, f"{rate:.1f} application view changes per node-hour (limit {p.limit:g})"
+
+
 def _row(
     name: str, params: type[Any], fn: Any, summary: str, shorthand: str | None = None
 ) -> tuple[str, CheckSpec]:
@@ -401,9 +466,32 @@ CHECKS: Mapping[str, CheckSpec] = dict(
              "no member held down by someone and then up again while it stayed up"),
         _row("no_events_dropped", Enabled, no_events_dropped, "no notification lost to a slow consumer"),
         _row("max_messages_per_node_per_s", Limit, max_messages_per_node_per_s, "load bound", "limit"),
+        _row("no_split_brain", Enabled, no_split_brain, "never two serving sides apart beyond the window"),
+        _row("min_availability", Share, min_availability,
+             "a serving side holds the quorum at least this share of the time", "limit"),
+        _row("min_survivors", Bound, min_survivors, "at least this many serve together at the end", "limit"),
+        _row("max_survivors", Bound, max_survivors, "at most this many serve together at the end", "limit"),
+        _row("max_decision_s", Within, max_decision_s, "every first decision within `within_s` of its fault",
+             "within_s"),
+        _row("no_wrongly_downed", Enabled, no_wrongly_downed, "no member downed while up and unimpaired"),
+        _row("max_manager_view_changes_per_node_hour", Bound, max_manager_view_changes_per_node_hour,
+             "application view changes per node-hour at most `limit`", "limit"),
     ]
 )  # fmt: skip
 """name -> its row, in the order scenarios/README.md lists them."""
+
+MANAGER_CHECKS = frozenset(
+    {
+        "no_split_brain",
+        "min_availability",
+        "min_survivors",
+        "max_survivors",
+        "max_decision_s",
+        "no_wrongly_downed",
+        "max_manager_view_changes_per_node_hour",
+    }
+)
+"""Checks that read the manager's metrics: a scenario needs a [manager] table to ask for them."""
 
 
 def request(name: str, value: Any = True, groups: Mapping[str, Iterable[str]] | None = None) -> CheckRequest:

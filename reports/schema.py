@@ -225,6 +225,48 @@ class Flap(_Part, frozen=True):
     observers: int
 
 
+# The cluster manager (observer: metrics/manager.py) ---------------------------------------------
+class DecisionTime(_Part, frozen=True):
+    """One fault firing and the downing decisions that followed it (before the next firing)."""
+
+    t: float  # when the fault fired
+    op: str
+    first_s: float | None  # s from the fault to the first decision anywhere (None: no decision)
+    last_s: float | None  # ... to the last one
+
+
+class Instability(_Part, frozen=True):
+    """Changes of the application-facing view per node-hour of up-time (Rapid's flip-flop
+    measure): SWIM alone (a member in or out of a node's view, as memberlist's delegate reports
+    it; and the suspicions it raises besides) beside the manager's application view."""
+
+    swim_changes: int
+    swim_per_node_hour: float | None
+    swim_suspicions: int
+    swim_suspicions_per_node_hour: float | None
+    manager_changes: int
+    manager_per_node_hour: float | None
+
+
+class ManagerMetrics(_Part, frozen=True):
+    """How the cluster manager handled the run's faults (rules stated in metrics/manager.py)."""
+
+    strategy: str
+    window_s: float  # the allowance a safe strategy has to resolve a split
+    split_brain_s: float  # time two serving nodes held each other out for longer than window_s
+    split_brain: list[list[float]]  # those intervals, [start, end] (the first 20)
+    quorum: int  # a majority of the initial nodes
+    availability: float | None  # fraction of the time after warm-up a serving side had the quorum
+    served: float | None  # fraction of the time after warm-up some side served at all
+    survivors: int  # the largest serving side at the end
+    serving_at_end: list[str]
+    decisions: int  # decision records (every node decides for itself)
+    decision_times: list[DecisionTime]
+    downed: list[str]  # nodes that stopped serving because of a downing decision
+    wrongly_downed: list[str]  # ... while no fault affected them
+    instability: Instability
+
+
 class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
     """`result.json`'s `metrics`, in file order; each field names the observer that fills it."""
 
@@ -249,6 +291,7 @@ class Metrics(_Part, frozen=True, kw_only=True, omit_defaults=True):
     events_dropped: int  # run totals: notifications lost by a slow consumer
     wall_s: float | None = None  # run totals: machine-dependent, so a sweep leaves it out
     events: int  # run totals: kernel events processed
+    manager: ManagerMetrics | None = None  # manager: only for scenarios with a [manager]
 
     def heal_s(self) -> list[float | None]:
         """Per heal, in order: s until views agreed and stayed agreed (None: never within its

@@ -44,7 +44,26 @@ SUMMARY_METRICS: dict[str, str] = {
     "partition_detected_s": "each side of a partition drops the other (s, worst partition)",
     "first_converged_s": "bootstrap: views first agree (s)",
     "valid": "verdict valid (1) or not (0)",
+    "split_brain_s": "split brain: two serving sides apart beyond the window (s)",
+    "availability": "fraction of the time a serving side held a majority",
+    "served": "fraction of the time some side served",
+    "survivors": "nodes serving together at the end",
+    "decision_s": "first downing decision after a fault (s, median over faults)",
+    "wrongly_downed": "members downed while no fault affected them",
+    "swim_view_changes_per_node_hour": "SWIM view changes per node-hour (members in or out)",
+    "manager_view_changes_per_node_hour": "manager's application view changes per node-hour",
 }
+MANAGER_METRICS = (
+    "split_brain_s",
+    "availability",
+    "served",
+    "survivors",
+    "decision_s",
+    "wrongly_downed",
+    "swim_view_changes_per_node_hour",
+    "manager_view_changes_per_node_hour",
+)
+"""The summary metrics only a run with a [manager] has (absent from the others' summaries)."""
 
 
 def _median(values: list[float | None]) -> float | None:
@@ -111,6 +130,23 @@ def summarize(result: RunResult) -> dict[str, float | None]:
         "partition_detected_s": _worst(detected),
         "first_converged_s": m.first_converged_s,
         "valid": 1.0 if result.verdict == "valid" else 0.0,
+        **_manager_summary(result),
+    }
+
+
+def _manager_summary(result: RunResult) -> dict[str, float | None]:
+    mm = result.metrics.manager
+    if mm is None:
+        return {}
+    return {
+        "split_brain_s": mm.split_brain_s,
+        "availability": mm.availability,
+        "served": mm.served,
+        "survivors": float(mm.survivors),
+        "decision_s": _median([d.first_s for d in mm.decision_times]),
+        "wrongly_downed": float(len(mm.wrongly_downed)),
+        "swim_view_changes_per_node_hour": mm.instability.swim_per_node_hour,
+        "manager_view_changes_per_node_hour": mm.instability.manager_per_node_hour,
     }
 
 

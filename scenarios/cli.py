@@ -4,12 +4,14 @@
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--metrics M1,M2] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
+    swimlab split-brain DIR      (a manager sweep's strategy x shape table, as markdown)
     swimlab list
     swimlab bench [--quick]
     swimlab races [FILE.py[:NAME] ...]  (the interleaving explorer: sim.interleave.cli)
     swimlab ca init DIR | swimlab ca issue DIR NAME [--host H ...]
     swimlab node --listen HOST:PORT [--join HOST:PORT ...] --ca F --cert F --key F
                  [--preset lan] [--set KEY=VALUE ...] [--events FILE]
+                 [--manager STRATEGY [--manager-set KEY=VALUE ...]]
 
 Exit codes: 0 valid, 1 invalid (a check failed), 2 could not run (bad scenario, crash) or a
 check could not be judged (unknown). A sweep's is its verdict's: 2 if any point failed to run,
@@ -78,6 +80,12 @@ def _run(args: argparse.Namespace) -> int:
         _print_crashes(m.detection)
         for r in m.recoveries:
             print(f"  {r.op} at {r.t:g} s: views agreed and stayed agreed {_after(r.converged_s)}")
+        if m.manager is not None:
+            mm = m.manager
+            print(
+                f"  manager {mm.strategy}: split brain {mm.split_brain_s} s, availability {mm.availability},"
+                f" survivors {mm.survivors} {mm.serving_at_end}, downed {mm.downed}"
+            )
         print(f"  -> {out / 'index.html'}")
     return result.exit_code
 
@@ -165,6 +173,24 @@ def _report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _split_brain(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from swimlab.reports.schema import SchemaError, read_sweep
+    from swimlab.reports.split_brain import TableError, split_brain_table
+
+    folder = Path(args.folder)
+    try:
+        sweep = read_sweep(folder / "sweep.json")
+        text = split_brain_table(sweep, sweep.command)
+    except (OSError, SchemaError, TableError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    (folder / "split_brain.md").write_text(text, encoding="utf-8")
+    print(text, end="")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from .loader import library_names, load_scenario
 
@@ -213,7 +239,16 @@ def _node(args: argparse.Namespace) -> int:
     from swimlab.live import commands
 
     return commands.node(
-        args.listen, args.join or [], args.ca, args.cert, args.key, args.preset, args.set or [], args.events
+        args.listen,
+        args.join or [],
+        args.ca,
+        args.cert,
+        args.key,
+        args.preset,
+        args.set or [],
+        args.events,
+        manager=args.manager,
+        manager_overrides=args.manager_set or [],
     )
 
 
@@ -236,6 +271,15 @@ def _add_live_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
     node.add_argument("--preset", default="lan", help="config preset: lan, wan or local (default lan)")
     node.add_argument("--set", action="append", metavar="KEY=VALUE", help="config override (repeatable)")
     node.add_argument("--events", metavar="FILE", help="append membership changes as JSON lines")
+    node.add_argument(
+        "--manager",
+        metavar="STRATEGY",
+        help="run under a cluster manager: keep-majority, static-quorum, keep-oldest, keep-referee, "
+        "down-all or none; prints its application events",
+    )
+    node.add_argument(
+        "--manager-set", action="append", metavar="KEY=VALUE", help="a manager setting (repeatable)"
+    )
     node.set_defaults(func=_node)
 
 
@@ -295,6 +339,11 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")
     report.add_argument("folder", help="a run folder (result.json) or a sweep folder (sweep.json)")
     report.set_defaults(func=_report)
+    table = sub.add_parser(
+        "split-brain", help="a manager sweep's strategy x shape table (markdown; also DIR/split_brain.md)"
+    )
+    table.add_argument("folder", help="a sweep folder (sweep.json), e.g. of sweep_split_brain")
+    table.set_defaults(func=_split_brain)
     lst = sub.add_parser("list", help="show the scenario library")
     lst.set_defaults(func=_list)
     bench = sub.add_parser("bench", help="simulator speed and memory benchmark")

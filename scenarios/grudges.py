@@ -100,8 +100,9 @@ def bridge(nodes: Sequence[str], rng: random.Random, bridges: Sequence[str] = ()
         bridge_nodes, rest = shuffled[:1], shuffled[1:]
     k = len(rest) // 2
     a, b = frozenset(rest[:k]), frozenset(rest[k:])
-    grudge: Grudge = {x: b for x in a}
-    grudge.update({x: a for x in b})
+    # Keys in the shuffled order (a list), never a set's: its order changes with PYTHONHASHSEED.
+    grudge: Grudge = {x: b for x in rest[:k]}
+    grudge.update({x: a for x in rest[k:]})
     # The bridge holds no grudge and is in no one's.
     return Cut(grudge, [rest[:k], rest[k:]], bridge=bridge_nodes)
 

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from swimlab.protocol import trace_schema
+from swimlab.protocol.manager.driver import lease_service, manager_factories
 from swimlab.protocol.streams import stream
 from swimlab.reports.checks import EXIT_CODES, CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
+from swimlab.reports.metrics.manager import window_s
 from swimlab.reports.result import build_result, write_result
 from swimlab.reports.schema import Metrics, RunResult, to_json
 from swimlab.reports.trace import TraceWriter
@@ -114,6 +116,22 @@ def _sim(scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtime
     )
 
 
+def attach_manager(rt: Any, scenario: Scenario) -> None:
+    """Run every node of `rt` under a cluster manager (`[manager]`): set the runtime's node and
+    driver factories before any node is added, and for lease-majority put the lease beside its
+    node, reachable through the runtime's own partition state (`rt.network`) and on its clock."""
+    section = scenario.manager
+    assert section is not None
+    settings = section.settings(scenario.cluster.nodes)
+    lease = None
+    if settings.strategy == "lease-majority":
+        near, rtt_s = section.lease_placement
+        lease = lease_service(
+            settings, near, rt.network, lambda: rt.now, lambda delay, fn: rt.at(rt.now + delay, fn), rtt_s
+        )
+    rt.node_factory, rt.driver_factory = manager_factories(settings, lease)
+
+
 def run_scenario(
     scenario: Scenario,
     seed: int,
@@ -135,9 +153,14 @@ def run_scenario(
     wall0 = time.perf_counter()
     names = scenario.nodes
     join_seeds = tuple(names[: scenario.cluster.seeds])
+    manager = None
+    if scenario.manager is not None:
+        settings = scenario.manager.settings(scenario.cluster.nodes)
+        manager = (settings.strategy, window_s(settings))
     acc = MetricsAccumulator(
         warmup_s=scenario.warmup_s,
         sample_every_s=max(scenario.duration_s / 300.0, 0.1),
+        manager=manager,
     )
     out = Path(out_dir) if out_dir is not None else None
     trace_file = None
@@ -154,6 +177,8 @@ def run_scenario(
         sink = feed
     try:
         rt = _sim(scenario, seed, sink)
+        if scenario.manager is not None:
+            attach_manager(rt, scenario)
         sink(
             trace_schema.meta(
                 0.0,

@@ -48,10 +48,11 @@ from swimlab.protocol.faults import (
     Toggling,
     param,
 )
-from swimlab.reports.checks import CHECKS, CheckRequest, scope_of
+from swimlab.reports.checks import CHECKS, MANAGER_CHECKS, CheckRequest, scope_of
 
 from .errors import ScenarioError
 from .fields import FieldSpec, build, check_table, field_specs, join
+from .manager_section import ManagerSection, validate_manager
 from .nodesets import RefError, expand, is_group_name, node_names, split_spec
 from .overrides import apply_override
 
@@ -203,6 +204,7 @@ class Scenario:
     config: Config
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
     sweep: Sweep | None = None
+    manager: ManagerSection | None = None  # [manager]: every node runs under a cluster manager
 
     @property
     def nodes(self) -> list[str]:
@@ -237,6 +239,7 @@ class _TopLevel:
     checks: Mapping[str, Any] = param(factory=dict)
     faults: tuple[Mapping[str, Any], ...] = param(())
     sweep: Mapping[str, Any] = param(factory=dict)
+    manager: Mapping[str, Any] | None = param(None)
 
 
 # The scenario ---------------------------------------------------------------------------------
@@ -270,6 +273,13 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
     if trace.messages not in (True, False, "auto"):
         raise ScenarioError(source, "trace.messages", 'true, false or "auto"', trace.messages)
     checks = _checks(source, top.checks, cluster.groups, duration)
+    manager = validate_manager(source, top.manager, n) if top.manager is not None else None
+    if manager is None:
+        for req in checks:
+            if req.name in MANAGER_CHECKS:
+                raise ScenarioError(
+                    source, f"checks.{req.name}", "a check that applies without [manager]", req.name
+                )
     if top.warmup_s >= duration:
         raise ScenarioError(source, "warmup_s", f"< duration_s ({duration})", top.warmup_s)
     if not top.seeds:
@@ -297,6 +307,7 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
         config=config,
         raw=copy.deepcopy(dict(raw)),
         sweep=sweep,
+        manager=manager,
     )
 
 
@@ -761,7 +772,7 @@ def effective(scenario: Scenario) -> dict[str, Any]:
         "trace": _plain(scenario.trace),
         "checks": _plain_checks(scenario.checks),
         "faults": [_plain_fault(f) for f in scenario.faults],
-    }
+    } | ({"manager": _plain(scenario.manager)} if scenario.manager is not None else {})
 
 
 def _plain_checks(checks: Sequence[CheckRequest]) -> dict[str, Any]:

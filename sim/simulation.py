@@ -269,7 +269,7 @@ class Simulation:
         self.heal()
         # Sets are kept as given: a shape shares one set per side, so a cut of N nodes is O(N).
         self.network.grudges = {dst: srcs for dst, srcs in grudge.items() if srcs}
-        self.sink(trace_schema.grudge(self.kernel._now, self.network.grudges))
+        self.sink(trace_schema.grudge(self.kernel.now, self.network.grudges))
         self.impair(sorted(self._partitioned()), Cause.PARTITION, True)
 
     def heal(self) -> None:
@@ -277,7 +277,7 @@ class Simulation:
             return
         touched = sorted(self._partitioned())
         self.network.grudges = {}
-        self.sink(trace_schema.grudge(self.kernel._now, {}))
+        self.sink(trace_schema.grudge(self.kernel.now, {}))
         self.impair(touched, Cause.PARTITION, False)
 
     def _partitioned(self) -> set[NodeId]:

@@ -35,6 +35,7 @@ from swimlab.protocol.messages import (
     PIGGYBACKING,
     Ack,
     Gossip,
+    ManagerGossip,
     MemberState,
     Message,
     Nack,
@@ -136,8 +137,8 @@ def test_golden_bytes() -> None:
 
 
 def test_type_table_follows_the_dataclasses() -> None:
-    assert [type_id for type_id, _, _ in MESSAGE_TYPES] == [1, 2, 3, 4, 5, 6]
-    assert [cls for _, cls, _ in MESSAGE_TYPES] == [Ping, Ack, Nack, PingReq, Gossip, PushPull]
+    assert [type_id for type_id, _, _ in MESSAGE_TYPES] == [1, 2, 3, 4, 5, 6, 7]
+    assert [cls for _, cls, _ in MESSAGE_TYPES] == [Ping, Ack, Nack, PingReq, Gossip, PushPull, ManagerGossip]
     for _, cls, fields in MESSAGE_TYPES:
         assert [name for name, _ in fields] == [f.name for f in dataclasses.fields(cls)], cls
     assert "ONLY APPEND TO THIS TABLE" in inspect.getsource(codec)

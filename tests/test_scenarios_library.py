@@ -69,7 +69,7 @@ def test_fault_heavy_scenarios_replay_byte_for_byte(name: str, tmp_path: Path) -
     assert (tmp_path / "a" / "trace.jsonl").read_bytes() == (tmp_path / "b" / "trace.jsonl").read_bytes()
 
 
-@pytest.mark.parametrize("name", ["churn", "asymmetric_partition", "flip_flop"])
+@pytest.mark.parametrize("name", ["churn", "asymmetric_partition", "flip_flop", "manager_bridge"])
 def test_replay_is_byte_identical_across_processes_with_different_hash_seeds(
     name: str, tmp_path: Path
 ) -> None:

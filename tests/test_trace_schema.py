@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from swimlab.protocol import events, trace_schema
+from swimlab.protocol.manager import events as mevents
 from swimlab.reports.trace import TraceError, TraceWriter, format_record, read_trace
 
 EXAMPLES: dict[type, object] = {
@@ -22,11 +23,17 @@ EXAMPLES: dict[type, object] = {
     events.MemberRemoved: events.MemberRemoved("b", 4),
     events.Refuted: events.Refuted(5, "suspect", "c"),
     events.EventsDropped: events.EventsDropped(7),
+    mevents.MemberStatusChanged: mevents.MemberStatusChanged("b", mevents.MemberStatus.UNREACHABLE),
+    mevents.ServingChanged: mevents.ServingChanged(False, "downed by c"),
+    mevents.DowningDecision: mevents.DowningDecision("keep-majority", "down-unreachable", ("b", "c"), 3, 2),
+    mevents.PartitionStatusChanged: mevents.PartitionStatusChanged("suspected"),
+    mevents.LeaseRequest: mevents.LeaseRequest("a"),
+    mevents.LeaseResult: mevents.LeaseResult("a", "denied"),
 }
 
 
 def test_every_notification_kind_has_a_state_record() -> None:
-    """A new event class in protocol/events.py must get its trace record here too."""
+    """A new event class in protocol/events.py (or the manager's) must get its trace record here too."""
     assert set(typing.get_args(events.Event)) == set(EXAMPLES)
     lines = [format_record(trace_schema.notification(1.5, "a", e)) for e in EXAMPLES.values()]  # type: ignore[arg-type]
     assert lines == [
@@ -39,6 +46,13 @@ def test_every_notification_kind_has_a_state_record() -> None:
         '{"t":1.500000,"kind":"state","node":"a","event":"removed","member":"b","incarnation":4,"accuser":null}',
         '{"t":1.500000,"kind":"state","node":"a","event":"refuted","member":"a","incarnation":5,"accuser":"c","accusation":"suspect"}',
         '{"t":1.500000,"kind":"state","node":"a","event":"events_dropped","count":7}',
+        '{"t":1.500000,"kind":"view","node":"a","member":"b","status":"unreachable"}',
+        '{"t":1.500000,"kind":"serving","node":"a","serving":false,"reason":"downed by c"}',
+        '{"t":1.500000,"kind":"decision","node":"a","strategy":"keep-majority","decision":"down-unreachable",'
+        '"down":["b","c"],"reachable":3,"unreachable":2}',
+        '{"t":1.500000,"kind":"partition_status","node":"a","status":"suspected"}',
+        '{"t":1.500000,"kind":"lease","node":"a","op":"request","owner":"a"}',
+        '{"t":1.500000,"kind":"lease","node":"a","op":"denied","owner":"a"}',
     ]
 
 

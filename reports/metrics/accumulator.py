@@ -21,7 +21,9 @@ each observer keeping one concern's counts and building its part of the result:
 - `returns.py`: restarted and healed nodes back in every view (`returns`);
 - `stability.py`: dead verdicts raised and flapping (`dead_raised`, `flaps`);
 - `intervals.py`: fault intervals per node and cause (series.json);
-- `totals.py`: dropped notifications, kernel events (`events_dropped`, `events`).
+- `totals.py`: dropped notifications, kernel events (`events_dropped`, `events`);
+- `manager.py`: only for runs with a cluster manager: split brain, availability, survivors,
+  decisions, instability (`manager`), from the manager's records (`view`, `serving`, `decision`).
 
 A new metric is a field in `schema.py` and the code in one observer that measures it (a new
 top-level field also takes its line in `finish`); a new observer is a class and its line in
@@ -51,6 +53,7 @@ from .detection import Detection
 from .false_positives import FalsePositives
 from .intervals import Intervals
 from .load import Load
+from .manager import ManagerObserver
 from .observer import Hooks, Observer
 from .partitions import Partitions
 from .returns import Returns
@@ -61,7 +64,12 @@ from .views import Views
 
 
 class MetricsAccumulator:
-    def __init__(self, warmup_s: float = 0.0, sample_every_s: float = 1.0) -> None:
+    def __init__(
+        self,
+        warmup_s: float = 0.0,
+        sample_every_s: float = 1.0,
+        manager: tuple[str, float] | None = None,  # (strategy, window_s) of a [manager] run
+    ) -> None:
         self.sample_every_s = sample_every_s
         self._next_sample = 0.0
         self.truth = GroundTruth()
@@ -88,6 +96,10 @@ class MetricsAccumulator:
             self.intervals,
             self.totals,
         ]
+        self.manager: ManagerObserver | None = None
+        if manager is not None:
+            self.manager = ManagerObserver(self.truth, manager[0], manager[1], warmup_s)
+            observers.append(self.manager)
         self._hooks = Hooks.of(observers)
         self._handlers: dict[str, Callable[[float, Any], None]] = {
             "state": self._state,
@@ -98,6 +110,9 @@ class MetricsAccumulator:
             "meta": self._meta,
             "end": self._end,
         }  # send / deliver / drop: no metric reads them
+        if self.manager is not None:
+            for kind in ("view", "serving", "decision"):  # lease, partition_status: read by nobody yet
+                self._handlers[kind] = self.manager.on_record
 
     def feed(self, record: TraceRecord) -> None:
         t = record["t"]
@@ -198,6 +213,7 @@ class MetricsAccumulator:
             events_dropped=self.totals.events_dropped,
             wall_s=round(wall_s, 3),
             events=self.totals.events,
+            manager=None if self.manager is None else self.manager.result(end_t, node_hours),
         )
 
     def series(self) -> ViewSeries:
