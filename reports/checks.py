@@ -199,7 +199,7 @@ def _false_detail(verdicts: list[FalseVerdict], p: FalsePositiveCount, scope: Sc
     if verdicts:
         v = verdicts[0]
         health = "healthy" if v.accuser_healthy else "impaired"
-        detail += f"; first: {v.accuser} ({health}) -> {v.member} {v.event} at {v.t} s, held by {v.heard}"
+        detail += f"; first: {v.accuser} ({health}) -> {v.member} {v.event} at {_s(v.t)}, held by {v.heard}"
     return n == 0, detail
 
 
@@ -231,7 +231,7 @@ def all_crashed_detected_within(m: Metrics, p: ScopedWithin, scope: Scope) -> Ju
     limit = p.within_s
     crashes = [d for d in m.detection if scope.has(d.node) and scope.covers(d.crash_s)]
     judged = [e for e in crashes if e.restarted_s is None or e.restarted_s > limit]
-    back = [f"{e.node} (restarted after {e.restarted_s} s)" for e in crashes if e not in judged]
+    back = [f"{e.node} (restarted after {_s(e.restarted_s)})" for e in crashes if e not in judged]
     left_out = f"; not judged, back before the limit: {', '.join(back)}" if back else ""
     if not judged:
         if not crashes:
@@ -240,10 +240,16 @@ def all_crashed_detected_within(m: Metrics, p: ScopedWithin, scope: Scope) -> Ju
     late = [e for e in judged if e.dead_everywhere_s is None or e.dead_everywhere_s > limit]
     worst = max((e.dead_everywhere_s for e in judged if e.dead_everywhere_s is not None), default=None)
     late_text = f"; late: {', '.join(e.node for e in late[:10])}" if late else ""
+    slowest = "none dead everywhere" if worst is None else _s(worst)
     return not late, (
         f"{len(judged) - len(late)}/{len(judged)} crashed nodes{scope.words(p.group)} dead everywhere "
-        f"within {limit} s (slowest {worst} s){late_text}{left_out}"
+        f"within {limit} s (slowest {slowest}){late_text}{left_out}"
     )
+
+
+def _s(seconds: float | None) -> str:
+    """A time for a detail line: two decimals at most (107.639465 -> '107.64 s')."""
+    return "never" if seconds is None else f"{round(seconds, 2):g} s"
 
 
 def _within(
@@ -256,13 +262,13 @@ def _within(
         return None, none
     failed = [(n, s, w) for n, s, w in items if (s is not None and s > limit) or (s is None and w >= limit)]
     open_ = [(n, s, w) for n, s, w in items if s is None and w < limit]
-    shown = ", ".join(f"{n}: {'never' if s is None else f'{s} s'}" for n, s, _ in items[:8])
+    shown = ", ".join(f"{n}: {'never' if s is None else _s(s)}" for n, s, _ in items[:8])
     more = f" (+{len(items) - 8} more)" if len(items) > 8 else ""
     detail = f"{what} (limit {limit} s): {shown}{more}"
     if failed:
         return False, detail + f"; {len(failed)} over the limit"
     if open_:
-        cut = ", ".join(f"{n} after {w} s" for n, _, w in open_[:5])
+        cut = ", ".join(f"{n} after {_s(w)}" for n, _, w in open_[:5])
         return None, detail + f"; could not judge, the window closed before the limit: {cut}"
     return True, detail
 
