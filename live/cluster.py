@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,9 +25,10 @@ from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.driver import Driver
 from swimlab.protocol.events import Event
-from swimlab.protocol.faults import Cause
+from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause
 from swimlab.protocol.messages import MemberState, NodeId, Update
 from swimlab.protocol.node import Node
+from swimlab.protocol.streams import stream
 
 from .clock import LiveClock
 from .credentials import ClusterCA
@@ -85,11 +85,24 @@ def require(operations: Iterable[str]) -> None:
         )
 
 
+PREPARE_MIN_NODES = 32
+"""From this many nodes, `start` also freezes the set-up heap (`freeze_heap`): one full GC pass
+over the connections of 32+ nodes stalls the loop longer than a probe timeout."""
+
+
 class LiveCluster:
-    """The live runtime (scenarios/runtime.py's `Runtime` interface, names and records alike)."""
+    """The live runtime (scenarios/runtime.py's `Runtime` interface, names and records alike).
+
+    Time zero is when the cluster was made, or, if operations were scheduled (`at`) before the
+    first `run`, when that `run` starts: it first connects every pair of the nodes a queued
+    `boot_formed` names (a formed start of many nodes otherwise asks for every handshake in its
+    first probe rounds), then starts the clock and schedules the queued operations, so a scenario's
+    fault times are measured from the formed cluster's start, as in the simulator.
+    """
 
     name = "live"
-    capabilities: frozenset[str] = SUPPORTED_OPERATIONS
+    capabilities: frozenset[Capability] = ALL_CAPABILITIES
+    records_messages = False  # no per-message trace records (send / deliver / drop)
 
     def __init__(
         self,
@@ -123,13 +136,13 @@ class LiveCluster:
         self.endpoint_options = endpoint_options or {}
         self.ca = ClusterCA(f"swimlab throwaway CA {seed}")
         self.lag = LagMeter()
-        self.network = LiveNetwork(
-            self.loop, random.Random(f"{seed}:net"), latency=latency, **network_options
-        )
+        self.network = LiveNetwork(self.loop, stream(seed, "net"), latency=latency, **network_options)
         self.hosts: dict[NodeId, LiveHost] = {}
         self.address_book: dict[NodeId, Address] = {}
         self.state_records = 0
         self.t0 = self.loop.time()
+        self.connected_up_front = 0  # pairs `start` connected before time zero
+        self._queued: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] | None = []
 
     # Scheduling ---------------------------------------------------------------------------
     @property
@@ -137,13 +150,34 @@ class LiveCluster:
         return self.loop.time() - self.t0
 
     def at(self, when: float, operation: Callable[..., Any], *args: Any) -> None:
-        """Run `operation(*args)` at `when` seconds after the cluster was made."""
+        """Run `operation(*args)` at `when` seconds after time zero (queued until `run` starts
+        the clock, if called before the first `run`)."""
+        if self._queued is not None:
+            self._queued.append((when, operation, args))
+            return
         self.loop.call_at(self.t0 + when, operation, *args)
+
+    def start(self) -> None:
+        """Connect what a queued formed boot needs, then start the clock and the queued operations
+        (the first `run` calls this; without queued operations time zero stays where it was)."""
+        queued, self._queued = self._queued, None
+        if not queued:
+            return
+        formed = [name for _when, op, args in queued if op == self.boot_formed for name in args[0]]
+        if len(formed) > 1:
+            self.connected_up_front = self.connect_all(formed)
+        if len(self.hosts) >= PREPARE_MIN_NODES:
+            self.freeze_heap()
+        self.t0 = self.loop.time()
+        for when, operation, args in queued:
+            self.loop.call_at(self.t0 + when, operation, *args)
 
     def run(
         self, until: float, on_progress: Callable[[float], None] | None = None, step_s: float = 1.0
     ) -> None:
-        """Run the loop until `until` seconds after the start, calling `on_progress(now)` every `step_s`."""
+        """Run the loop until `until` seconds after time zero, calling `on_progress(now)` every `step_s`."""
+        if self._queued is not None:
+            self.start()
         while (left := until - self.now) > 0:
             self.loop.run_until_complete(asyncio.sleep(min(left, step_s)))
             if on_progress is not None:
@@ -226,7 +260,7 @@ class LiveCluster:
             network=self.network,
             address_book=self.address_book,
             on_event=self._on_event,
-            node_rng=lambda node, life: random.Random(f"{self.seed}:node:{node}:{life}"),
+            node_rng=lambda node, life: stream(self.seed, "node", node, life),  # the simulator's streams
             node_factory=self.node_factory,
             driver_factory=self.driver_factory,
             endpoint_options=self.endpoint_options,
@@ -301,9 +335,12 @@ class LiveCluster:
     # Clocks -------------------------------------------------------------------------------
     def clock_step(self, name: NodeId, seconds: float) -> None:
         self.hosts[name].clock.step(seconds)
+        self.impair([name], Cause.CLOCK, True)  # a step is an instant: on, then off
+        self.impair([name], Cause.CLOCK, False)
 
     def set_drift(self, name: NodeId, drift_ppm: float) -> None:
         self.hosts[name].clock.set_drift(drift_ppm)
+        self.impair([name], Cause.CLOCK, drift_ppm != 0)
 
     # Network faults -----------------------------------------------------------------------
     def partition(self, grudges: dict[NodeId, frozenset[NodeId]]) -> None:
@@ -376,9 +413,11 @@ class LiveCluster:
         self.network.refresh()
 
     def set_duplicate(self, names: Iterable[NodeId], rate: float) -> None:
+        names = list(names)
         for name in names:
             _set(self.network.node_duplicate, name, rate)
         self.network.refresh()
+        self.impair(names, Cause.DUPLICATE, rate > 0)
 
     def set_reorder(self, rate: float, delay_s: float) -> None:
         """With probability `rate`, a packet is held up to `delay_s` more (later ones overtake it)."""
@@ -395,9 +434,7 @@ class LiveCluster:
             "messages_sent": sum(d.stats.messages_sent for d in drivers),
             "bytes_sent": sum(d.stats.bytes_sent for d in drivers),
             "messages_delivered": sum(d.stats.messages_received for d in drivers),
-            "messages_dropped": dict(sorted(net.dropped.items())),
-            "packets_sent": net.counters.packets_sent,
-            "packets_delivered": net.counters.packets_delivered,
+            "messages_dropped": dict(sorted(net.dropped.items())),  # packets, by reason
             "sent_by_node": {
                 name: [
                     sum(d.stats.messages_sent for d in host.drivers),
@@ -406,6 +443,10 @@ class LiveCluster:
                 for name, host in self.hosts.items()
             },
         }
+
+    def loop_lag(self, since_s: float = 0.0) -> dict[str, float | int]:
+        """Timer lag (`LagMeter.summary`) of the firings from `since_s` seconds after time zero."""
+        return self.lag.summary(since=self.t0 + since_s)
 
     def close(self) -> None:
         """Crash every host (sockets closed) and close the loop if this cluster made it."""

@@ -1,6 +1,6 @@
 """`swimlab`: the command line. It only parses; the work is `run_scenario` and friends.
 
-    swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--quiet]
+    swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--runtime sim|live] [--quiet]
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--metrics M1,M2] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
@@ -36,7 +36,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         scenario = load_scenario(args.scenario, args.set or ())
-        check_runtime(scenario, "sim")
+        check_runtime(scenario, args.runtime)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -51,7 +51,15 @@ def _run(args: argparse.Namespace) -> int:
         # paths left out.
         replay = ["run", portable_ref(args.scenario), "--seed", str(seed)]
         replay += [f"--set={kv}" for kv in args.set or ()]
-        result = run_scenario(scenario, seed, out_dir=out, progress=progress, command=_command_line(replay))
+        replay += ["--runtime", args.runtime] if args.runtime != "sim" else []
+        result = run_scenario(
+            scenario,
+            seed,
+            out_dir=out,
+            progress=progress,
+            command=_command_line(replay),
+            runtime=args.runtime,
+        )
     except Exception as exc:  # the run could not complete: say why, exit 2
         if not args.quiet:
             import traceback
@@ -64,10 +72,17 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         m = result.metrics
         fp = m.false_positives
+        on_live = " live" if args.runtime == "live" else ""
         print(
-            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}: {result.verdict_text}"
+            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}{on_live}: {result.verdict_text}"
             f"  ({m.wall_s or 0.0:.1f} s wall, {m.events:,} events)"
         )
+        if (lag := result.result.loop_lag) is not None:
+            ms = [f"{x * 1e3:.1f}" for x in (lag.p50_s, lag.p99_s, lag.max_s)]
+            print(
+                f"  loop lag since t={lag.since_s:.1f} s: p50 / p99 / max {' / '.join(ms)} ms"
+                f" (limit p99 {lag.limit_s * 1e3:.0f} ms), {lag.samples:,} timers"
+            )
         for check in result.checks:
             mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
             print(f"  {mark} {check.name}: {check.detail}")
@@ -286,7 +301,7 @@ def _add_live_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(prog="swimlab", description="SWIM on a deterministic simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a scenario in the simulator")
+    run = sub.add_parser("run", help="run a scenario in the simulator (or live, on real sockets)")
     run.add_argument("scenario", help="a library name (see `swimlab list`) or a path to a .toml file")
     run.add_argument("--seed", type=int, default=None, help="run seed (default: the scenario's first seed)")
     run.add_argument(
@@ -299,6 +314,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         action="append",
         metavar="KEY=VALUE",
         help="override a scenario value by dotted path, e.g. cluster.nodes=1000 (repeatable)",
+    )
+    run.add_argument(
+        "--runtime",
+        choices=("sim", "live"),
+        default="sim",
+        help="sim: the simulator (default); live: real QUIC sockets on loopback, in real time",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     run.set_defaults(func=_run)
