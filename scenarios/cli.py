@@ -3,6 +3,7 @@
     swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--runtime sim|live] [--quiet]
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--metrics M1,M2] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
+    swimlab fidelity SCENARIO [--seeds K] [--set KEY=VALUE ...] [--out DIR]
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab split-brain DIR      (a manager sweep's strategy x shape table, as markdown)
     swimlab list
@@ -174,6 +175,25 @@ def _sweep(args: argparse.Namespace) -> int:
                 print(f"  {(p.verdict or '').upper()} {p.params} seed {p.seed}: {p.verdict_reason}")
         print(f"  -> {outcome.out_dir / 'index.html'}")
     return outcome.exit_code
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .fidelity import run_fidelity
+    from .loader import load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario, args.set or ())
+        if args.seeds < 1:
+            raise ScenarioError("--seeds", "", "an integer >= 1", args.seeds)
+        _, text = run_fidelity(scenario, range(1, args.seeds + 1), Path(args.out), args.command_line)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    print(f"-> {Path(args.out) / 'index.html'}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -357,6 +377,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     sweep.set_defaults(func=_sweep)
+    fid = sub.add_parser(
+        "fidelity", help="one scenario on both runtimes, same seeds: sim vs live side by side"
+    )
+    fid.add_argument("scenario", help="a library name or a .toml path")
+    fid.add_argument("--seeds", type=int, default=3, help="seeds 1..K on each runtime (default 3)")
+    fid.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a scenario value (repeatable)"
+    )
+    fid.add_argument("--out", default="fidelity", help="the report folder (default: fidelity)")
+    fid.set_defaults(func=_fidelity)
     report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")
     report.add_argument("folder", help="a run folder (result.json) or a sweep folder (sweep.json)")
     report.set_defaults(func=_report)
