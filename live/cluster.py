@@ -85,11 +85,6 @@ def require(operations: Iterable[str]) -> None:
         )
 
 
-PREPARE_MIN_NODES = 32
-"""From this many nodes, `start` also freezes the set-up heap (`freeze_heap`): one full GC pass
-over the connections of 32+ nodes stalls the loop longer than a probe timeout."""
-
-
 class LiveCluster:
     """The live runtime (scenarios/runtime.py's `Runtime` interface, names and records alike).
 
@@ -97,7 +92,9 @@ class LiveCluster:
     first `run`, when that `run` starts: it first connects every pair of the nodes added so far
     (`connect_all`: a formed start of 32 nodes otherwise asks for all 496 handshakes, ~6 ms of CPU
     each, in its first probe rounds, and a joining one within its join window; the loop then lags
-    by seconds and the run measures the loop), then starts the clock and schedules the queued
+    by seconds and the run measures the loop), freezes the set-up heap (`freeze_heap`: a full
+    collection over 16 nodes' connections stalled the loop ~0.5 s each time a partition's churn of
+    connections triggered one), then starts the clock and schedules the queued
     operations, so a scenario's fault times are measured from the start, as in the simulator,
     which has no handshakes at all. Nodes added later (joins) handshake as they go.
     """
@@ -144,6 +141,7 @@ class LiveCluster:
         self.state_records = 0
         self.t0 = self.loop.time()
         self.connected_up_front = 0  # pairs `start` connected before time zero
+        self._froze = False
         self._queued: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] | None = []
 
     # Scheduling ---------------------------------------------------------------------------
@@ -167,8 +165,8 @@ class LiveCluster:
             return
         if len(self.hosts) > 1:
             self.connected_up_front = self.connect_all(list(self.hosts))
-        if len(self.hosts) >= PREPARE_MIN_NODES:
-            self.freeze_heap()
+        self.freeze_heap()  # undone by `close`
+        self._froze = True
         self.t0 = self.loop.time()
         for when, operation, args in queued:
             self.loop.call_at(self.t0 + when, operation, *args)
@@ -457,6 +455,9 @@ class LiveCluster:
         self.loop.run_until_complete(asyncio.sleep(0))
         if self._own_loop:
             self.loop.close()
+        if self._froze:  # the frozen heap goes back to the collector (a test process lives on)
+            gc.unfreeze()
+            self._froze = False
 
 
 def _set(table: dict[Any, float], key: Any, value: float) -> None:
