@@ -139,3 +139,19 @@ def test_loop_lag_is_judged_from_a_given_time_on() -> None:
         lag.record(0.001, at=10.0 + i)
     assert lag.summary()["max_s"] == 2.0
     assert lag.summary(since=5.0) == {"samples": 100, "p50_s": 0.001, "p99_s": 0.001, "max_s": 0.001}
+
+
+def test_swimlab_fidelity_runs_both_runtimes_and_writes_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, CRASH)
+    out = tmp_path / "fid"
+    assert main(["fidelity", path, "--seeds", "1", "--set", "cluster.nodes=4", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| first dead (s after crash) |" in text and "live/sim" in text
+    for name in ("fidelity.md", "fidelity.json", "fidelity.png", "index.html"):
+        assert (out / name).exists(), name
+    data = json.loads((out / "fidelity.json").read_text())
+    assert len(data["sim"]["first_dead"]) == len(data["live"]["first_dead"]) == 1
+    assert (out / "sim" / "s1" / "result.json").exists() and (out / "live" / "s1" / "result.json").exists()
+    assert main(["fidelity", path, "--seeds", "0", "--out", str(out)]) == 2  # a bad --seeds is refused
