@@ -88,8 +88,9 @@ def require(operations: Iterable[str]) -> None:
 class LiveCluster:
     """The live runtime (scenarios/runtime.py's `Runtime` interface, names and records alike).
 
-    Time zero is when the cluster was made, or, if operations were scheduled (`at`) before the
-    first `run`, when that `run` starts: it first connects every pair of the nodes added so far
+    Time zero is when the cluster was made, or, made with `prepare=True` (as the scenario
+    runner makes it), when the first `run` starts: operations scheduled (`at`) before it are
+    queued, and that `run` first connects every pair of the nodes added so far
     (`connect_all`: a formed start of 32 nodes otherwise asks for all 496 handshakes, ~6 ms of CPU
     each, in its first probe rounds, and a joining one within its join window; the loop then lags
     by seconds and the run measures the loop), freezes the set-up heap (`freeze_heap`: a full
@@ -116,8 +117,12 @@ class LiveCluster:
         driver_factory: DriverFactory = Driver,
         endpoint_options: dict[str, Any] | None = None,
         latency: LatencyFn | None = None,
+        prepare: bool = False,
         **network_options: Any,
     ) -> None:
+        """`prepare`: queue what `at` schedules until the first `run`, which connects the nodes
+        first (see the class docstring; the scenario runner asks for it). Without it time zero
+        is now and `at` schedules at once."""
         unknown = sorted(set(network_options) - NETWORK_OPTIONS)
         if unknown:
             raise UnsupportedFault(
@@ -142,7 +147,7 @@ class LiveCluster:
         self.t0 = self.loop.time()
         self.connected_up_front = 0  # pairs `start` connected before time zero
         self._froze = False
-        self._queued: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] | None = []
+        self._queued: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] | None = [] if prepare else None
 
     # Scheduling ---------------------------------------------------------------------------
     @property

@@ -128,6 +128,7 @@ def _live(scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtim
         reorder=net.reorder,
         reorder_delay_s=net.reorder_delay_ms / 1000.0,
         bandwidth_bytes_per_s=net.bandwidth_bytes_per_s,
+        prepare=True,  # connect every pair before time zero
     )
 
 
