@@ -109,7 +109,8 @@ class LiveClock:
             return
         when, callback, timer, _handle = entry
         if self.lag is not None:
-            self.lag.record(self.loop.time() - scheduled_at)
+            now = self.loop.time()
+            self.lag.record(now - scheduled_at, now)
         self.dispatch(when, callback, timer)
 
     def _run(self, when: float, callback: TimerCallback, timer: Timer) -> None:

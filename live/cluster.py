@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import random
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,9 +25,10 @@ from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.driver import Driver
 from swimlab.protocol.events import Event
-from swimlab.protocol.faults import Cause
+from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause
 from swimlab.protocol.messages import MemberState, NodeId, Update
 from swimlab.protocol.node import Node
+from swimlab.protocol.streams import stream
 
 from .clock import LiveClock
 from .credentials import ClusterCA
@@ -86,10 +86,23 @@ def require(operations: Iterable[str]) -> None:
 
 
 class LiveCluster:
-    """The live runtime (scenarios/runtime.py's `Runtime` interface, names and records alike)."""
+    """The live runtime (scenarios/runtime.py's `Runtime` interface, names and records alike).
+
+    Time zero is when the cluster was made, or, made with `prepare=True` (as the scenario
+    runner makes it), when the first `run` starts: operations scheduled (`at`) before it are
+    queued, and that `run` first connects every pair of the nodes added so far
+    (`connect_all`: a formed start of 32 nodes otherwise asks for all 496 handshakes, ~6 ms of CPU
+    each, in its first probe rounds, and a joining one within its join window; the loop then lags
+    by seconds and the run measures the loop), freezes the set-up heap (`freeze_heap`: full
+    collections while connecting took 80-450 ms each at N = 16-32 on this machine; later ones
+    skip that heap), then starts the clock and schedules the queued operations, so a scenario's
+    fault times are measured from the start, as in the simulator,
+    which has no handshakes at all. Nodes added later (joins) handshake as they go.
+    """
 
     name = "live"
-    capabilities: frozenset[str] = SUPPORTED_OPERATIONS
+    capabilities: frozenset[Capability] = ALL_CAPABILITIES
+    records_messages = False  # no per-message trace records (send / deliver / drop)
 
     def __init__(
         self,
@@ -104,8 +117,12 @@ class LiveCluster:
         driver_factory: DriverFactory = Driver,
         endpoint_options: dict[str, Any] | None = None,
         latency: LatencyFn | None = None,
+        prepare: bool = False,
         **network_options: Any,
     ) -> None:
+        """`prepare`: queue what `at` schedules until the first `run`, which connects the nodes
+        first (see the class docstring; the scenario runner asks for it). Without it time zero
+        is now and `at` schedules at once."""
         unknown = sorted(set(network_options) - NETWORK_OPTIONS)
         if unknown:
             raise UnsupportedFault(
@@ -123,13 +140,14 @@ class LiveCluster:
         self.endpoint_options = endpoint_options or {}
         self.ca = ClusterCA(f"swimlab throwaway CA {seed}")
         self.lag = LagMeter()
-        self.network = LiveNetwork(
-            self.loop, random.Random(f"{seed}:net"), latency=latency, **network_options
-        )
+        self.network = LiveNetwork(self.loop, stream(seed, "net"), latency=latency, **network_options)
         self.hosts: dict[NodeId, LiveHost] = {}
         self.address_book: dict[NodeId, Address] = {}
         self.state_records = 0
         self.t0 = self.loop.time()
+        self.connected_up_front = 0  # pairs `start` connected before time zero
+        self._froze = False
+        self._queued: list[tuple[float, Callable[..., Any], tuple[Any, ...]]] | None = [] if prepare else None
 
     # Scheduling ---------------------------------------------------------------------------
     @property
@@ -137,13 +155,33 @@ class LiveCluster:
         return self.loop.time() - self.t0
 
     def at(self, when: float, operation: Callable[..., Any], *args: Any) -> None:
-        """Run `operation(*args)` at `when` seconds after the cluster was made."""
+        """Run `operation(*args)` at `when` seconds after time zero (queued until `run` starts
+        the clock, if called before the first `run`)."""
+        if self._queued is not None:
+            self._queued.append((when, operation, args))
+            return
         self.loop.call_at(self.t0 + when, operation, *args)
+
+    def start(self) -> None:
+        """Connect what a queued formed boot needs, then start the clock and the queued operations
+        (the first `run` calls this; without queued operations time zero stays where it was)."""
+        queued, self._queued = self._queued, None
+        if not queued:
+            return
+        if len(self.hosts) > 1:
+            self.connected_up_front = self.connect_all(list(self.hosts))
+        self.freeze_heap()  # undone by `close`
+        self._froze = True
+        self.t0 = self.loop.time()
+        for when, operation, args in queued:
+            self.loop.call_at(self.t0 + when, operation, *args)
 
     def run(
         self, until: float, on_progress: Callable[[float], None] | None = None, step_s: float = 1.0
     ) -> None:
-        """Run the loop until `until` seconds after the start, calling `on_progress(now)` every `step_s`."""
+        """Run the loop until `until` seconds after time zero, calling `on_progress(now)` every `step_s`."""
+        if self._queued is not None:
+            self.start()
         while (left := until - self.now) > 0:
             self.loop.run_until_complete(asyncio.sleep(min(left, step_s)))
             if on_progress is not None:
@@ -226,7 +264,7 @@ class LiveCluster:
             network=self.network,
             address_book=self.address_book,
             on_event=self._on_event,
-            node_rng=lambda node, life: random.Random(f"{self.seed}:node:{node}:{life}"),
+            node_rng=lambda node, life: stream(self.seed, "node", node, life),  # the simulator's streams
             node_factory=self.node_factory,
             driver_factory=self.driver_factory,
             endpoint_options=self.endpoint_options,
@@ -301,9 +339,12 @@ class LiveCluster:
     # Clocks -------------------------------------------------------------------------------
     def clock_step(self, name: NodeId, seconds: float) -> None:
         self.hosts[name].clock.step(seconds)
+        self.impair([name], Cause.CLOCK, True)  # a step is an instant: on, then off
+        self.impair([name], Cause.CLOCK, False)
 
     def set_drift(self, name: NodeId, drift_ppm: float) -> None:
         self.hosts[name].clock.set_drift(drift_ppm)
+        self.impair([name], Cause.CLOCK, drift_ppm != 0)
 
     # Network faults -----------------------------------------------------------------------
     def partition(self, grudges: dict[NodeId, frozenset[NodeId]]) -> None:
@@ -376,9 +417,11 @@ class LiveCluster:
         self.network.refresh()
 
     def set_duplicate(self, names: Iterable[NodeId], rate: float) -> None:
+        names = list(names)
         for name in names:
             _set(self.network.node_duplicate, name, rate)
         self.network.refresh()
+        self.impair(names, Cause.DUPLICATE, rate > 0)
 
     def set_reorder(self, rate: float, delay_s: float) -> None:
         """With probability `rate`, a packet is held up to `delay_s` more (later ones overtake it)."""
@@ -395,9 +438,7 @@ class LiveCluster:
             "messages_sent": sum(d.stats.messages_sent for d in drivers),
             "bytes_sent": sum(d.stats.bytes_sent for d in drivers),
             "messages_delivered": sum(d.stats.messages_received for d in drivers),
-            "messages_dropped": dict(sorted(net.dropped.items())),
-            "packets_sent": net.counters.packets_sent,
-            "packets_delivered": net.counters.packets_delivered,
+            "messages_dropped": dict(sorted(net.dropped.items())),  # packets, by reason
             "sent_by_node": {
                 name: [
                     sum(d.stats.messages_sent for d in host.drivers),
@@ -407,6 +448,10 @@ class LiveCluster:
             },
         }
 
+    def loop_lag(self, since_s: float = 0.0) -> dict[str, float | int]:
+        """Timer lag (`LagMeter.summary`) of the firings from `since_s` seconds after time zero."""
+        return self.lag.summary(since=self.t0 + since_s)
+
     def close(self) -> None:
         """Crash every host (sockets closed) and close the loop if this cluster made it."""
         for host in self.hosts.values():
@@ -415,6 +460,9 @@ class LiveCluster:
         self.loop.run_until_complete(asyncio.sleep(0))
         if self._own_loop:
             self.loop.close()
+        if self._froze:  # the frozen heap goes back to the collector (a test process lives on)
+            gc.unfreeze()
+            self._froze = False
 
 
 def _set(table: dict[Any, float], key: Any, value: float) -> None:

@@ -21,6 +21,7 @@ from .schema import (
     CheckResult,
     FaultWarning,
     InjectedFault,
+    LoopLag,
     Metrics,
     NetworkSummary,
     RunResult,
@@ -76,13 +77,16 @@ def build_result(
     faults: list[dict[str, Any]] | None = None,
     warnings: list[dict[str, Any]] | None = None,
     effective_scenario: dict[str, Any] | None = None,
+    loop_lag: LoopLag | None = None,
+    verdict_reason: str | None = None,
 ) -> RunResult:
+    """`verdict_reason` overrides the one read from the checks (a run judged by its loop lag)."""
     return RunResult(
         scenario=scenario,
         seed=seed,
         runtime=runtime,
         verdict=verdict,
-        verdict_reason=reason(checks),
+        verdict_reason=verdict_reason or reason(checks),
         checks=checks,
         metrics=metrics,
         versions=versions(),
@@ -99,6 +103,7 @@ def build_result(
         faults=[msgspec.convert(entry, InjectedFault) for entry in faults or ()],
         warnings=[msgspec.convert(entry, FaultWarning) for entry in warnings or ()],
         effective_scenario=effective_scenario or {},
+        loop_lag=loop_lag,
     )
 
 

@@ -352,6 +352,19 @@ class FaultWarning(_Part, frozen=True):
     message: str
 
 
+class LoopLag(_Part, frozen=True, kw_only=True):
+    """A real-time run's event-loop lag: how late timers fired (live runtime only)."""
+
+    samples: int  # timer firings measured
+    since_s: float  # measured from here: the first convergence (the boot burst left out)
+    p50_s: float
+    p99_s: float
+    max_s: float
+    limit_s: float  # p99 above this (a stated fraction of the probe timeout): verdict unknown
+    ok: bool  # p99_s <= limit_s
+    note: str  # what is and is not reproducible about a real-time run
+
+
 class RunResult(_Part, frozen=True, kw_only=True):
     """`result.json`."""
 
@@ -377,6 +390,7 @@ class RunResult(_Part, frozen=True, kw_only=True):
     faults: list[InjectedFault] = []  # the resolved fault timeline
     warnings: list[FaultWarning] = []
     effective_scenario: dict[str, Any] = {}  # the scenario as it ran: --set applied, defaults filled
+    loop_lag: LoopLag | None = None  # live runtime only
 
 
 class FaultInterval(_Part, frozen=True):

@@ -1,8 +1,9 @@
 """`swimlab`: the command line. It only parses; the work is `run_scenario` and friends.
 
-    swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--quiet]
+    swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--runtime sim|live] [--quiet]
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--metrics M1,M2] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
+    swimlab fidelity SCENARIO [--seeds K] [--set KEY=VALUE ...] [--out DIR]
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab split-brain DIR      (a manager sweep's strategy x shape table, as markdown)
     swimlab list
@@ -36,7 +37,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         scenario = load_scenario(args.scenario, args.set or ())
-        check_runtime(scenario, "sim")
+        check_runtime(scenario, args.runtime)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -51,7 +52,15 @@ def _run(args: argparse.Namespace) -> int:
         # paths left out.
         replay = ["run", portable_ref(args.scenario), "--seed", str(seed)]
         replay += [f"--set={kv}" for kv in args.set or ()]
-        result = run_scenario(scenario, seed, out_dir=out, progress=progress, command=_command_line(replay))
+        replay += ["--runtime", args.runtime] if args.runtime != "sim" else []
+        result = run_scenario(
+            scenario,
+            seed,
+            out_dir=out,
+            progress=progress,
+            command=_command_line(replay),
+            runtime=args.runtime,
+        )
     except Exception as exc:  # the run could not complete: say why, exit 2
         if not args.quiet:
             import traceback
@@ -64,10 +73,17 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         m = result.metrics
         fp = m.false_positives
+        on_live = " live" if args.runtime == "live" else ""
         print(
-            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}: {result.verdict_text}"
+            f"{scenario.name} seed={seed} N={scenario.cluster.nodes}{on_live}: {result.verdict_text}"
             f"  ({m.wall_s or 0.0:.1f} s wall, {m.events:,} events)"
         )
+        if (lag := result.result.loop_lag) is not None:
+            ms = [f"{x * 1e3:.1f}" for x in (lag.p50_s, lag.p99_s, lag.max_s)]
+            print(
+                f"  loop lag since t={lag.since_s:.1f} s: p50 / p99 / max {' / '.join(ms)} ms"
+                f" (limit p99 {lag.limit_s * 1e3:.0f} ms), {lag.samples:,} timers"
+            )
         for check in result.checks:
             mark = {True: "ok  ", False: "FAIL", None: "??  "}[check.ok]
             print(f"  {mark} {check.name}: {check.detail}")
@@ -159,6 +175,25 @@ def _sweep(args: argparse.Namespace) -> int:
                 print(f"  {(p.verdict or '').upper()} {p.params} seed {p.seed}: {p.verdict_reason}")
         print(f"  -> {outcome.out_dir / 'index.html'}")
     return outcome.exit_code
+
+
+def _fidelity(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .fidelity import run_fidelity
+    from .loader import load_scenario
+
+    try:
+        scenario = load_scenario(args.scenario, args.set or ())
+        if args.seeds < 1:
+            raise ScenarioError("--seeds", "", "an integer >= 1", args.seeds)
+        _, text = run_fidelity(scenario, range(1, args.seeds + 1), Path(args.out), args.command_line)
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(text, end="")
+    print(f"-> {Path(args.out) / 'index.html'}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -286,7 +321,7 @@ def _add_live_commands(sub: argparse._SubParsersAction) -> None:  # type: ignore
 def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     parser = argparse.ArgumentParser(prog="swimlab", description="SWIM on a deterministic simulator.")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a scenario in the simulator")
+    run = sub.add_parser("run", help="run a scenario in the simulator (or live, on real sockets)")
     run.add_argument("scenario", help="a library name (see `swimlab list`) or a path to a .toml file")
     run.add_argument("--seed", type=int, default=None, help="run seed (default: the scenario's first seed)")
     run.add_argument(
@@ -299,6 +334,12 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
         action="append",
         metavar="KEY=VALUE",
         help="override a scenario value by dotted path, e.g. cluster.nodes=1000 (repeatable)",
+    )
+    run.add_argument(
+        "--runtime",
+        choices=("sim", "live"),
+        default="sim",
+        help="sim: the simulator (default); live: real QUIC sockets on loopback, in real time",
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     run.set_defaults(func=_run)
@@ -336,6 +377,16 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     sweep.set_defaults(func=_sweep)
+    fid = sub.add_parser(
+        "fidelity", help="one scenario on both runtimes, same seeds: sim vs live side by side"
+    )
+    fid.add_argument("scenario", help="a library name or a .toml path")
+    fid.add_argument("--seeds", type=int, default=3, help="seeds 1..K on each runtime (default 3)")
+    fid.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a scenario value (repeatable)"
+    )
+    fid.add_argument("--out", default="fidelity", help="the report folder (default: fidelity)")
+    fid.set_defaults(func=_fidelity)
     report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")
     report.add_argument("folder", help="a run folder (result.json) or a sweep folder (sweep.json)")
     report.set_defaults(func=_report)

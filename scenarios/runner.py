@@ -77,7 +77,7 @@ def _latency(network: Network, groups: Mapping[str, Sequence[str]]) -> Any:
     return Topology(graph, base_s=lat.low_ms / 1000.0)
 
 
-RUNTIMES = ("sim",)
+RUNTIMES = ("sim", "live")
 
 
 def runtime_class(runtime: str) -> type[Runtime]:
@@ -86,12 +86,50 @@ def runtime_class(runtime: str) -> type[Runtime]:
         from swimlab.sim.simulation import Simulation
 
         return Simulation
+    if runtime == "live":
+        from swimlab.live.cluster import LiveCluster
+
+        return LiveCluster  # type: ignore[return-value]
     raise ScenarioError("--runtime", "", f"one of {', '.join(RUNTIMES)}", runtime)
 
 
 def check_runtime(scenario: Scenario, runtime: str = "sim") -> None:
     """Refuse up front (a `ScenarioError`) a scenario whose faults the runtime cannot apply."""
-    check_supported(scenario, runtime_class(runtime).capabilities, runtime)
+    cls = runtime_class(runtime)
+    check_supported(scenario, cls.capabilities, runtime)
+    if scenario.trace.messages is True and not getattr(cls, "records_messages", True):
+        raise ScenarioError(
+            scenario.source,
+            "trace.messages",
+            f'false or "auto" (the {runtime} runtime writes no per-message records)',
+            True,
+        )
+
+
+def _runtime(runtime: str, scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtime:
+    return _live(scenario, seed, sink) if runtime == "live" else _sim(scenario, seed, sink)
+
+
+def _live(scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtime:
+    """Every node on real QUIC sockets on loopback, one event loop; the scenario's latency model
+    adds its delay to loopback's own (tens of microseconds)."""
+    from swimlab.live.cluster import LiveCluster
+
+    net = scenario.network
+    return LiveCluster(  # type: ignore[return-value]
+        seed,
+        scenario.config,
+        sink,
+        latency=_latency(net, scenario.groups).sample,
+        join_seeds=scenario.nodes[: scenario.cluster.seeds],
+        jitter_s=net.jitter_ms / 1000.0,
+        loss=net.loss,
+        duplicate=net.duplicate,
+        reorder=net.reorder,
+        reorder_delay_s=net.reorder_delay_ms / 1000.0,
+        bandwidth_bytes_per_s=net.bandwidth_bytes_per_s,
+        prepare=True,  # connect every pair before time zero
+    )
 
 
 def _sim(scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtime:
@@ -130,6 +168,12 @@ def attach_manager(rt: Any, scenario: Scenario) -> None:
             settings, near, rt.network, lambda: rt.now, lambda delay, fn: rt.at(rt.now + delay, fn), rtt_s
         )
     rt.node_factory, rt.driver_factory = manager_factories(settings, lease)
+
+
+def _default_command(scenario: Scenario, seed: int, runtime: str) -> str:
+    return f"swimlab run {scenario.source} --seed {seed}" + (
+        f" --runtime {runtime}" if runtime != "sim" else ""
+    )
 
 
 def run_scenario(
@@ -175,8 +219,9 @@ def run_scenario(
             feed(record)
     else:
         sink = feed
+    rt: Runtime | None = None
     try:
-        rt = _sim(scenario, seed, sink)
+        rt = _runtime(runtime, scenario, seed, sink)
         if scenario.manager is not None:
             attach_manager(rt, scenario)
         sink(
@@ -233,10 +278,22 @@ def run_scenario(
     finally:
         if trace_file is not None:
             trace_file.close()
+        close = getattr(rt, "close", None)  # a real-time runtime holds sockets and a loop
+        if close is not None:
+            close()
     wall_s = time.perf_counter() - wall0
     metrics = acc.finish(scenario.duration_s, wall_s)
     checks = run_checks(metrics, scenario.checks)
     v = verdict(checks)
+    loop_lag, lag_reason = None, None
+    lag_of = getattr(rt, "loop_lag", None)  # only a real-time runtime has a loop to lag
+    if lag_of is not None:
+        from swimlab.reports import loop_lag as lag_rule
+
+        since = metrics.first_converged_s or 0.0
+        loop_lag = lag_rule.judge(lag_of(since), since, scenario.config.probe_timeout_s)
+        if not loop_lag.ok:
+            v, lag_reason = "unknown", lag_rule.reason(loop_lag)
     result = build_result(
         scenario=scenario.name,
         seed=seed,
@@ -251,11 +308,13 @@ def run_scenario(
         config_overrides=dict(scenario.cluster.config),
         config=dataclasses.asdict(scenario.config),
         loss=scenario.network.loss,
-        command=command or f"swimlab run {scenario.source} --seed {seed}",
+        command=command or _default_command(scenario, seed, runtime),
         groups={name: list(nodes) for name, nodes in scenario.groups.items()},
         faults=nemesis.resolved_timeline(),
         warnings=nemesis.warnings,
         effective_scenario=effective(scenario),
+        loop_lag=loop_lag,
+        verdict_reason=lag_reason,
     )
     if out is not None:
         write_result(out / "result.json", result)
