@@ -62,7 +62,16 @@ def test_keep_majority_on_real_sockets_stops_the_minority() -> None:
             cluster.add_host(name)
         cluster.boot_formed(NAMES)
         managers = _managers(cluster)
-        cluster.run(1.5)
+
+        def formed() -> bool:
+            return all(m.serving and len(m.members()) == 4 for m in managers.values())
+
+        # Cut only once everyone serves and sees the other four for a stable second: on a loaded
+        # machine the first probe rounds can run late, and a cut then tests something else.
+        assert cluster.run_until(formed, timeout_s=10.0) is not None
+        cluster.run(1.0)
+        before = {n: (m.serving, sorted(m.members().items())) for n, m in managers.items()}
+        assert formed(), before
         assert all(m.serving for m in managers.values())
         grudges = {x: frozenset(MINORITY) for x in MAJORITY} | {x: frozenset(MAJORITY) for x in MINORITY}
         cluster.partition(grudges)
@@ -120,7 +129,16 @@ def test_lease_majority_on_real_sockets_keeps_the_side_that_holds_the_lease() ->
             cluster.add_host(name)
         cluster.boot_formed(NAMES)
         managers = _managers(cluster)
-        cluster.run(1.5)
+
+        def formed() -> bool:
+            return all(m.serving and len(m.members()) == 4 for m in managers.values())
+
+        # Cut only once everyone serves and sees the other four for a stable second: on a loaded
+        # machine the first probe rounds can run late, and a cut then tests something else.
+        assert cluster.run_until(formed, timeout_s=10.0) is not None
+        cluster.run(1.0)
+        before = {n: (m.serving, sorted(m.members().items())) for n, m in managers.items()}
+        assert formed(), before
         grudges = {x: frozenset(MINORITY) for x in MAJORITY} | {x: frozenset(MAJORITY) for x in MINORITY}
         cluster.partition(grudges)
         lease = cluster.hosts["n3"].driver.lease  # type: ignore[union-attr]
