@@ -68,7 +68,8 @@ Invariants (tests/test_cluster_stateful.py checks each one over arbitrary fault 
    starts our own suspicion, accused by us, so the member gets the time to refute; a push-pull
    alone never makes a node hold a member dead.
 5. Stale accusations re-announce: an accusation about ourselves at an incarnation we already
-   outbid queues our alive record again, so the next message we send carries it.
+   outbid queues our alive record again, so the next message we send that carries news (any
+   but the fallback probe's StreamPing and StreamAck, which carry none) carries it.
 """
 
 from __future__ import annotations

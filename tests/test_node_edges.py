@@ -379,3 +379,18 @@ def test_a_stale_alive_record_about_ourselves_is_not_re_announced():
     node.handle_message("b", Gossip((alive("a", 0),)), 2.0)  # old news, but not an accusation
     (ack,) = node.handle_message("b", Ping(99, "a"), 2.1).sends
     assert ack.message.updates == ()
+
+
+def test_a_death_is_resent_as_often_as_memberlist_resends_it_at_n_100():
+    """memberlist's retransmit limit counts the dead member until resetNodes drops it
+    (estNumNodes): at N = 100 a death goes out 4 × ceil(log10(101)) = 12 times, not the 8 that
+    counting only the 99 live members would give (issue 10)."""
+    node = node_knowing(*(f"m{i}" for i in range(1, 100)))
+    death = Update(D, "m1", 0, "m2")
+    node.handle_message("m2", Gossip((death,)), 1.0)
+    assert node.cluster_size() == 100
+    carried = 0
+    for seq in range(1, 60):
+        (ack,) = node.handle_message("m2", Ping(seq, "a"), 1.0 + seq / 100).sends
+        carried += death in ack.message.updates
+    assert carried == 12
