@@ -16,7 +16,7 @@ from .config import Config
 from .effects import Effects
 from .errors import RemoteProtocolError
 from .events import Event
-from .messages import Message, NodeId, PushPull, Update
+from .messages import RELIABLE, Message, NodeId, Update
 from .timers import Timer
 from .transport import Clock, Transport
 
@@ -113,7 +113,7 @@ class Driver:
             payload = encode_trusted(message)  # our Node built it: see encode_trusted
             stats.messages_sent += 1
             stats.bytes_sent += len(payload)
-            reliable = type(message) is PushPull or len(payload) > self.datagram_budget
+            reliable = type(message) in RELIABLE or len(payload) > self.datagram_budget
             transport.send(send.dst, payload, message, reliable)
         call_at = self.clock.call_at
         for set_timer in effects.timers:

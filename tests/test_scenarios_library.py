@@ -19,9 +19,13 @@ KNOWN_INVALID = {
     # memberlist's behaviour, documented in the file: suspicions raised during the cut outlive
     # it and kill reachable nodes after the heal.
     "three_dc_cut_heal": {"no_false_dead", "no_flapping[from_s=100.0]"},
-    # The lossy node declares a healthy member dead (at N = 40, seed 1: n28 -> n20 at 114.0 s);
-    # no healthy accuser does.
+    # The lossy node declares healthy members dead (at N = 40, seed 1: n28 -> n35 at 71.0 s,
+    # held by 16); no healthy accuser does.
     "lossy_nodes": {"no_false_dead"},
+    # The deaf node's own verdict (at N = 40, seed 1: n28 -> n36 at 150.0 s, held by n28 only):
+    # since issue 10 it probes at memberlist's rate (local health no longer stretches every
+    # round), so its suspicions run out while it cannot hear the refutations.
+    "flip_flop": {"no_false_dead"},
 }
 """name -> the checks it fails at seed 1 (its file says why)."""
 
