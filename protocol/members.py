@@ -8,7 +8,9 @@ included) and three indexes that must always agree with it:
 - the probe order: SWIM §4.3's round-robin over a shuffled list, reshuffled after each full
   pass, a new member inserted at a random place still ahead in the current pass;
 - the down members (dead or left) in order of death, with the instant each went down: the
-  reconnect and reclaim timers and gossip-to-the-dead read it.
+  reconnect and reclaim timers and gossip-to-the-dead read it;
+- `wire_bytes`, the sum of the records' encoded sizes (`codec.update_size`), so a PushPull's
+  size is known without encoding it.
 
 It does not judge news (precedence.py does), nor set timers or emit notifications (the Node
 does): `install` only keeps the indexes in step with the record it is given. Random draws come
@@ -21,6 +23,7 @@ import random
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 
+from .codec import update_size
 from .messages import MemberState, NodeId, Update
 
 ALIVE, SUSPECT = MemberState.ALIVE, MemberState.SUSPECT
@@ -29,11 +32,22 @@ ALIVE, SUSPECT = MemberState.ALIVE, MemberState.SUSPECT
 class MemberTable:
     """The view of one node plus its live set, probe order and down list (see the module)."""
 
-    __slots__ = ("down_since", "live", "live_index", "probe_order", "probe_pos", "records", "rng")
+    __slots__ = (
+        "down_since",
+        "live",
+        "live_index",
+        "probe_order",
+        "probe_pos",
+        "records",
+        "rng",
+        "wire_bytes",
+    )
 
     def __init__(self, owner: NodeId, rng: random.Random) -> None:
         self.rng = rng
-        self.records: dict[NodeId, Update] = {owner: Update(ALIVE, owner, 0, owner)}
+        own = Update(ALIVE, owner, 0, owner)
+        self.records: dict[NodeId, Update] = {owner: own}
+        self.wire_bytes = update_size(own)
         self.live: list[NodeId] = []
         self.live_index: dict[NodeId, int] = {}
         self.probe_order: list[NodeId] = []
@@ -52,10 +66,14 @@ class MemberTable:
         """Pre-fill with alive records (shared, not copied); the probe order is one shuffle."""
         live, live_index, records = self.live, self.live_index, self.records
         for update in members:
+            held = records.get(update.member)
+            if held is not None:
+                self.wire_bytes -= update_size(held)
             if update.member not in live_index:
                 live_index[update.member] = len(live)
                 live.append(update.member)
             records[update.member] = update
+            self.wire_bytes += update_size(update)
         self.probe_order = list(live)
         self.rng.shuffle(self.probe_order)
 
@@ -63,6 +81,7 @@ class MemberTable:
         """Make `news` the record of its member (it replaces `held`) and keep every index in step."""
         member, state = news.member, news.state
         self.records[member] = news
+        self.wire_bytes += update_size(news) - (0 if held is None else update_size(held))
         was_live = held is not None and (held.state is ALIVE or held.state is SUSPECT)
         is_live = state is ALIVE or state is SUSPECT
         if is_live and not was_live:
@@ -76,11 +95,12 @@ class MemberTable:
 
     def set_own(self, record: Update) -> None:
         """Replace the owner's own record (it is never in the live set)."""
+        self.wire_bytes += update_size(record) - update_size(self.records[record.member])
         self.records[record.member] = record
 
     def forget(self, member: NodeId) -> None:
         """Drop a down member entirely (reclaimed after `dead_reclaim_s`)."""
-        del self.records[member]
+        self.wire_bytes -= update_size(self.records.pop(member))
         del self.down_since[member]
 
     def _add_live(self, member: NodeId) -> None:

@@ -44,11 +44,13 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
+from itertools import compress
+from operator import attrgetter, is_not
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Final
 
-from .codec import MAX_INT, MAX_NODE_ID_BYTES, update_size
+from .codec import MAX_INT, MAX_NODE_ID_BYTES, array_header_size, message_overhead, update_size
 from .config import Config
 from .effects import NO_EFFECTS, Effects, Send, SetTimer
 from .errors import LocalProtocolError
@@ -97,6 +99,8 @@ ALIVE, SUSPECT, DEAD, LEFT = (
 )
 _RUN, _REFUSE = Outcome.RUN, Outcome.REFUSE
 _APPLY, _CONFIRM, _REFUTE = Verdict.APPLY, Verdict.CONFIRM, Verdict.REFUTE
+
+_MEMBER_OF: Final = attrgetter("member")
 
 # Bytes kept free in a datagram for the message's own fixed fields (version, type, seq, array
 # and string headers); a Ping or PingReq also carries its target's name, counted on top.
@@ -230,7 +234,7 @@ class Node:
                 max(now, since + self.config.dead_reclaim_s), ReclaimDead(member, held.incarnation)
             )
         for dst in table.random_members(1):
-            self._send(dst, PushPull(self._snapshot()))
+            self._send_push_pull(dst)
         return self._flush()
 
     # Messages -----------------------------------------------------------------------------
@@ -286,8 +290,16 @@ class Node:
 
     def _on_push_pull(self, src: NodeId, message: PushPull, now: float) -> None:
         if not message.reply:
-            self._send(src, PushPull(self._snapshot(), join=message.join, reply=True))
-        for record in message.members:
+            self._send_push_pull(src, join=message.join, reply=True)
+        # A record that is the very object we hold changes nothing (`_learn`'s first check; a
+        # held death sent back to us is suspect-at-the-same-incarnation, which precedence
+        # ignores), so those are skipped here, in C: in a formed cluster that is nearly all of
+        # them. The iterators are lazy: each record is looked up when its turn comes. (A
+        # sender's snapshot names each member once, and decoded records are never objects we
+        # hold, so a lookup never depends on an earlier record of the same message.)
+        members = message.members
+        held = map(self._table.records.get, map(_MEMBER_OF, members))
+        for record in compress(members, map(is_not, members, held)):
             if record.state is DEAD:
                 # Invariant 4, memberlist's mergeState: a remote death becomes our own suspicion,
                 # so a member that is in fact alive (say, across a healed partition) can refute.
@@ -355,18 +367,17 @@ class Node:
             PushPullTick(),
         )
         for dst in self._table.random_members(1):
-            self._send(dst, PushPull(self._snapshot()))
+            self._send_push_pull(dst)
 
     def _on_reconnect_tick(self, timer: ReconnectTick, now: float) -> None:
         table = self._table
         self._set_timer(now + self.config.reconnect_interval_s, ReconnectTick())
         if not table.live and self._join_seeds:
-            snapshot = self._snapshot()
             for seed in self._join_seeds:
-                self._send(seed, PushPull(snapshot, join=True))
+                self._send_push_pull(seed, join=True)
         dead = table.dead()
         if dead:
-            self._send(dead[self._rng.randrange(len(dead))], PushPull(self._snapshot()))
+            self._send_push_pull(dead[self._rng.randrange(len(dead))])
 
     def _on_reclaim_dead(self, timer: ReclaimDead, now: float) -> None:
         held = self._table.records.get(timer.member)
@@ -545,6 +556,14 @@ class Node:
     def _snapshot(self) -> tuple[Update, ...]:
         return tuple(self._table.records.values())
 
+    def _send_push_pull(self, dst: NodeId, join: bool = False, reply: bool = False) -> None:
+        """Our full state to `dst`, with its encoded size (the table keeps its records' sum)."""
+        table = self._table
+        size = (
+            _PUSH_PULL_OVERHEAD[join, reply] + array_header_size(len(table.records)) + table.wire_bytes
+        )
+        self._sends.append(Send(dst, PushPull(self._snapshot(), join=join, reply=reply), size))
+
     def _scaled(self, timeout_s: float) -> float:
         return scale_timeout(timeout_s, self.awareness) if self.config.lifeguard_lhm else timeout_s
 
@@ -554,6 +573,14 @@ class Node:
                 self.awareness, delta, self.config.awareness_max_multiplier
             )
 
+
+# Encoded size of a PushPull without its members array (the flags are one byte each, whatever
+# their value, but computed per pair rather than assumed).
+_PUSH_PULL_OVERHEAD: Final = {
+    (join, reply): message_overhead(PushPull((), join=join, reply=reply))
+    for join in (False, True)
+    for reply in (False, True)
+}
 
 # The lifecycle and timer tables, compiled once per phase so the per-input path is one lookup.
 TimerHandler = Callable[[Node, Any, float], None]

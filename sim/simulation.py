@@ -168,6 +168,7 @@ class Simulation:
             offset_s,
             drift_ppm,
             track_timers,
+            needs_payload=self.network.full_decode,
         )
         self.hosts[name] = host
         place = getattr(self.network.latency, "place", None)
