@@ -44,10 +44,10 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable, Iterable, Mapping
-from itertools import compress
-from operator import attrgetter, is_not
 from dataclasses import dataclass
 from functools import partial
+from itertools import compress
+from operator import attrgetter, is_not
 from typing import Any, Final
 
 from .codec import MAX_INT, MAX_NODE_ID_BYTES, array_header_size, message_overhead, update_size
@@ -559,9 +559,7 @@ class Node:
     def _send_push_pull(self, dst: NodeId, join: bool = False, reply: bool = False) -> None:
         """Our full state to `dst`, with its encoded size (the table keeps its records' sum)."""
         table = self._table
-        size = (
-            _PUSH_PULL_OVERHEAD[join, reply] + array_header_size(len(table.records)) + table.wire_bytes
-        )
+        size = _PUSH_PULL_OVERHEAD[join, reply] + array_header_size(len(table.records)) + table.wire_bytes
         self._sends.append(Send(dst, PushPull(self._snapshot(), join=join, reply=reply), size))
 
     def _scaled(self, timeout_s: float) -> float:
