@@ -58,7 +58,7 @@ from .events import Event, Refuted
 from .formulas import apply_awareness_delta, push_pull_scale, retransmit_limit, scale_timeout
 from .gossip_queue import GossipQueue
 from .lifecycle import LIFECYCLE, Input, Lifecycle, Outcome, Rule, refusal
-from .members import MemberTable
+from .members import MemberTable, Roster
 from .messages import (
     Ack,
     Gossip,
@@ -169,15 +169,21 @@ class Node:
         return self._table.cluster_size()
 
     # API calls ----------------------------------------------------------------------------
-    def start(self, now: float, known: Iterable[Update] = ()) -> Effects:
+    def start(self, now: float, known: Iterable[Update] | Roster = ()) -> Effects:
         """Begin probing and gossiping; `known` pre-fills the view with alive members.
 
         With no `known` members the node is a cluster of one until it joins. `known` is for a
         node restored from a saved member list, or a simulator building an already-formed
         cluster: the records are installed as they are (shared, not copied), without
-        notifications or gossip, and the probe order is one shuffle of them.
+        notifications or gossip, and the probe order is one shuffle of them. A `Roster` (one
+        for the whole formed cluster, checked once) is the same, shared until the first change.
         """
         rule = self._admit(Input.START, now)
+        if isinstance(known, Roster):
+            self._become(rule)
+            self._table.install_roster(known)
+            self._arm_periodic_timers(now)
+            return self._flush()
         members = [u for u in known if u.member != self.name]
         for update in members:
             if update.state is not ALIVE:
@@ -243,7 +249,7 @@ class Node:
         phase = self._phase
         if phase.message is not _RUN:
             return self._not_run(phase.rules[Input.MESSAGE], Input.MESSAGE, type(message).__name__)
-        if self.config.detector == "phi" and src in self._table.live_index:
+        if self.config.detector == "phi" and self._table.is_live(src):
             self._detectors.heartbeat(src, now)
         if isinstance(message, PushPull):
             self._on_push_pull(src, message, now)
@@ -554,7 +560,7 @@ class Node:
         return self._queue.select(self.config.max_updates_per_message, budget, first=first)
 
     def _snapshot(self) -> tuple[Update, ...]:
-        return tuple(self._table.records.values())
+        return self._table.snapshot()
 
     def _send_push_pull(self, dst: NodeId, join: bool = False, reply: bool = False) -> None:
         """Our full state to `dst`, with its encoded size (the table keeps its records' sum)."""
