@@ -213,7 +213,9 @@ class MemberTable:
 
     def install_alive(self, members: Iterable[Update]) -> None:
         """Pre-fill with alive records (shared, not copied); the probe order is one shuffle."""
+        self._copy_roster()
         live, live_index, records = self.live, self.live_index, self.records
+        assert type(live) is list
         for update in members:
             held = records.get(update.member)
             if held is not None:
