@@ -4,11 +4,19 @@ This module owns the view (member → the `Update` last accepted about it, the n
 included) and three indexes that must always agree with it:
 
 - the live set: alive and suspect members other than the owner, as a list plus a position
-  index, for O(1) random choice and counting (`cluster_size` is the `n` of every formula);
+  index, for O(1) random choice;
 - the probe order: SWIM §4.3's round-robin over a shuffled list, reshuffled after each full
-  pass, a new member inserted at a random place still ahead in the current pass;
+  pass. A new member goes where memberlist's `aliveNode` puts it: appended, then swapped with
+  the entry at a uniformly random offset of the whole list, so it may land behind the probe
+  pointer (probed only in the next pass) and the entry it displaces moves to the end;
 - the down members (dead or left) in order of death, with the instant each went down: the
   reconnect and reclaim timers and gossip-to-the-dead read it;
+- the listed down members: those memberlist would still hold in its node list. memberlist
+  drops a dead or left member from that list only at the end of a probe pass (`resetNodes`)
+  once it has been down longer than `GossipToTheDeadTime`; until then `estNumNodes()` counts
+  it. `cluster_size` is that count (live + listed down + the owner), the `n` of every formula:
+  retransmit limit, suspicion timeout and confirmations, push-pull scale. (Our own tombstones,
+  kept `dead_reclaim_s` for Serf's reconnect, are not counted: memberlist has none.)
 - `wire_bytes`, the sum of the records' encoded sizes (`codec.update_size`), so a PushPull's
   size is known without encoding it.
 
@@ -128,6 +136,8 @@ class MemberTable:
         "_own_pos",
         "_roster",
         "down_since",
+        "keep_listed_s",
+        "listed_down",
         "live",
         "live_index",
         "owner",
@@ -138,9 +148,11 @@ class MemberTable:
         "wire_bytes",
     )
 
-    def __init__(self, owner: NodeId, rng: random.Random) -> None:
+    def __init__(self, owner: NodeId, rng: random.Random, keep_listed_s: float = 30.0) -> None:
+        """`keep_listed_s`: memberlist's `GossipToTheDeadTime` (see `listed_down`)."""
         self.owner = owner
         self.rng = rng
+        self.keep_listed_s = keep_listed_s
         own = Update(ALIVE, owner, 0, owner)
         # `records` and `live_index` are read directly (dict speed); while the table is on a
         # roster they are the roster's own dicts and must not be written: `_copy_roster` first.
@@ -151,6 +163,7 @@ class MemberTable:
         self.probe_order: list[NodeId] = []
         self.probe_pos = 0
         self.down_since: dict[NodeId, float] = {}  # dead or left members, in order of death
+        self.listed_down: set[NodeId] = set()  # down, still in memberlist's node list (counted)
         self._roster: Roster | None = None
         self._own_pos = -1
 
@@ -167,8 +180,8 @@ class MemberTable:
         return (records[pos], *records[:pos], *records[pos + 1 :])
 
     def cluster_size(self) -> int:
-        """Alive and suspect members, the owner included."""
-        return len(self.live) + 1
+        """memberlist's `estNumNodes()`: live and listed down members, the owner included."""
+        return len(self.live) + len(self.listed_down) + 1
 
     def is_live(self, member: NodeId) -> bool:
         """Alive or suspect, and not the owner."""
@@ -237,10 +250,15 @@ class MemberTable:
         was_live = held is not None and (held.state is ALIVE or held.state is SUSPECT)
         is_live = state is ALIVE or state is SUSPECT
         if is_live and not was_live:
-            self._add_live(member)
+            # A member back while still listed keeps its place in the probe order, as in
+            # memberlist (the `in` scan is paid only by such returns, which are rare).
+            listed = member in self.listed_down
+            self.listed_down.discard(member)
+            self._add_live(member, place=not (listed and member in self.probe_order))
             self.down_since.pop(member, None)
         elif was_live and not is_live:
             self._remove_live(member)
+            self.listed_down.add(member)
         if news.is_down:
             self.down_since.pop(member, None)  # re-insert so the dict stays in order of death
             self.down_since[member] = now
@@ -256,13 +274,21 @@ class MemberTable:
         self._copy_roster()
         self.wire_bytes -= update_size(self.records.pop(member))
         del self.down_since[member]
+        self.listed_down.discard(member)
 
-    def _add_live(self, member: NodeId) -> None:
+    def _add_live(self, member: NodeId, place: bool = True) -> None:
         assert type(self.live) is list  # install copied the roster
         self.live_index[member] = len(self.live)
         self.live.append(member)
-        # SWIM §4.3: a new member goes to a random place in the probe order.
-        self.probe_order.insert(self.rng.randint(self.probe_pos, len(self.probe_order)), member)
+        if place:
+            # memberlist aliveNode: append, then swap with a random offset of the whole list
+            # (randomOffset(n) is uniform in [0, n), 0 for an empty list).
+            order = self.probe_order
+            n = len(order)
+            order.append(member)
+            if n:
+                offset = self.rng.randrange(n)
+                order[offset], order[n] = order[n], order[offset]
 
     def _remove_live(self, member: NodeId) -> None:
         assert type(self.live) is list  # install copied the roster
@@ -273,8 +299,12 @@ class MemberTable:
             self.live_index[last] = index
 
     # Choices --------------------------------------------------------------------------------
-    def next_probe_target(self) -> NodeId | None:
-        """Round-robin over a shuffled order, reshuffled after each full pass (SWIM §4.3)."""
+    def next_probe_target(self, now: float) -> NodeId | None:
+        """Round-robin over a shuffled order, reshuffled after each full pass (SWIM §4.3).
+
+        At the end of a pass, down members gone longer than `keep_listed_s` leave the listed
+        set (memberlist's `resetNodes`), so they stop counting in `cluster_size`.
+        """
         for _ in range(2):
             order = self.probe_order
             while self.probe_pos < len(order):
@@ -282,11 +312,18 @@ class MemberTable:
                 self.probe_pos += 1
                 if member in self.live_index:  # the owner is never in the probe order
                     return member
+            self._trim_listed(now)
             order = list(self.live)
             shuffle(self.rng, order)
             self.probe_order = order
             self.probe_pos = 0
         return None
+
+    def _trim_listed(self, now: float) -> None:
+        if self.listed_down:
+            horizon = now - self.keep_listed_s
+            since = self.down_since
+            self.listed_down = {m for m in self.listed_down if since[m] >= horizon}
 
     def probe_again(self, member: NodeId) -> None:
         """Put `member` next in the probe order (phi judged one failed probe too little)."""

@@ -128,7 +128,7 @@ class Node:
         self.awareness = 0  # Lifeguard's local health score: timeouts scale by (awareness + 1)
         self._phase = _PHASES[Lifecycle.NEW]
         self._rng = rng
-        self._table = MemberTable(name, rng)
+        self._table = MemberTable(name, rng, config.gossip_to_the_dead_s)
         self._suspicions = Suspicions(config)
         self._probe: _Probe | None = None
         self._relayed: dict[int, tuple[NodeId, int]] = {}  # our ping seq → (origin, origin's seq)
@@ -165,7 +165,9 @@ class Node:
         return self._table.view()
 
     def cluster_size(self) -> int:
-        """Alive and suspect members, this node included: the n of every scaling formula."""
+        """memberlist's `estNumNodes()`, the n of every scaling formula: alive and suspect members,
+        this node included, plus members down for less than `gossip_to_the_dead_s` at the last
+        end of a probe pass (see members.py)."""
         return self._table.cluster_size()
 
     # API calls ----------------------------------------------------------------------------
@@ -395,7 +397,7 @@ class Node:
     # Probing ------------------------------------------------------------------------------
     def _start_probe(self, now: float) -> None:
         interval = self._scaled(self.config.probe_interval_s)
-        target = self._table.next_probe_target()
+        target = self._table.next_probe_target(now)
         if target is None:
             self._probe = None
             self._set_timer(now + interval, ProbeTick())

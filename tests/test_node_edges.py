@@ -177,15 +177,19 @@ def test_a_ping_to_a_member_with_a_long_name_fits_the_datagram_budget():
     a ping carries its target's: node "a" pinging a 255-byte name sent 1,532 bytes, which the
     Driver then had to push over a stream instead of a datagram."""
     long = "L" * 255
-    node = node_knowing(*(f"{i:03d}".ljust(60, "x") for i in range(1, 40)), long)
+    others = [f"{i:03d}".ljust(60, "x") for i in range(1, 40)]
+    node = node_knowing(*others, long)
     effects, t = node.handle_timer(ProbeTick(), 1.0), 1.0
-    for _ in range(40):
+    for round_ in range(1, 41):
         (ping,) = effects.sends
         assert len(codec.encode(ping.message)) <= lan().packet_budget_bytes, ping.dst[:8]
         if ping.dst == long:
             assert len(ping.message.updates) >= 5  # still well filled
             break
-        node.handle_message(ping.dst, Ack(ping.message.seq), t + 0.01)
+        # Each ack brings fresh news (six members at a new incarnation), so the queue is full
+        # whenever the long-named member's turn comes.
+        news = tuple(alive(m, round_) for m in others[:6])
+        node.handle_message(ping.dst, Ack(ping.message.seq, news), t + 0.01)
         t += 1.0
         effects = node.handle_timer(ProbeRoundEnd(ping.message.seq), t)
     else:

@@ -63,7 +63,9 @@ def test_a_table_on_a_roster_behaves_as_a_copied_one_through_changes(owner: str)
     assert shared.records is not copied.records and shared.snapshot() == copied.snapshot()
     for member in names(20):  # live checks and random choices, before any change
         assert shared.is_live(member) == copied.is_live(member) == (member != owner)
-    assert [shared.next_probe_target() for _ in range(25)] == [copied.next_probe_target() for _ in range(25)]
+    assert [shared.next_probe_target(0.0) for _ in range(25)] == [
+        copied.next_probe_target(0.0) for _ in range(25)
+    ]
     assert shared.random_members(3, exclude="n5") == copied.random_members(3, exclude="n5")
     # a change copies the roster; from then on both tables are plain ones
     victim = "n3" if owner != "n3" else "n4"

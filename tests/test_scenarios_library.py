@@ -18,10 +18,15 @@ OWN_SIZE = {"three_dc_cut_heal"}
 KNOWN_INVALID = {
     # memberlist's behaviour, documented in the file: suspicions raised during the cut outlive
     # it and kill reachable nodes after the heal.
-    "three_dc_cut_heal": {"no_false_dead", "no_flapping[from_s=100.0]"},
-    # The lossy node declares a healthy member dead (at N = 40, seed 1: n28 -> n20 at 114.0 s);
-    # no healthy accuser does.
-    "lossy_nodes": {"no_false_dead"},
+    # Seed 1 also has one post-heal death late enough (n2 -> n80 at 156.4 s) that the views do
+    # not agree again before the run ends (since issue 10's probe-list and node-count changes).
+    "three_dc_cut_heal": {
+        "no_false_dead",
+        "no_flapping[from_s=100.0]",
+        "views_agree_after_heal_within",
+        "views_agree_at_end",
+        "back_in_views_within[group=dc_c, within_s=60.0]",
+    },
 }
 """name -> the checks it fails at seed 1 (its file says why)."""
 

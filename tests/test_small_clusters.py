@@ -50,11 +50,13 @@ def test_gossip_alone_leaves_some_joiner_unknown_with_memberlists_counts() -> No
 
 def test_raising_retransmit_mult_makes_gossip_alone_enough_far_more_often() -> None:
     """The documented remedy, retransmit_mult = 6 (3× local's): gossip alone reaches everyone in
-    all but the rarest runs (seed 27: three nodes each happened to skip the same member)."""
+    all but the rarest runs (at most one seed of 30: before the probe list took memberlist's
+    random-offset insertion, seed 27, where three nodes each happened to skip the same member;
+    since then none)."""
 
     def never(mult: int) -> list[int]:
         config = local().replace(retransmit_mult=mult, push_pull_interval_s=1e6)
         return [seed for seed in SEEDS if agreement_time(config, seed, give_up_s=30.0) is None]
 
-    assert never(6) == [27]
+    assert len(never(6)) <= 1
     assert len(never(2)) >= 5
