@@ -2,11 +2,12 @@
 
 Prints the bare SimPy delivery floor (scheduled callbacks, no protocol) and `steady_state` on the
 LAN preset, formed start, at N = 1,000, 2,000, 5,000 and 10,000 for 300 simulated seconds
-(`--quick`: 100, 200, 400 for 60 s): wall seconds, wall microseconds per simulated node-second,
-deliveries per second, peak RSS, and the per-event cost against the floor; then the slope of
-log(wall per node-second) against log(N) (0: cost linear in N; 1: quadratic) and of RSS, and a
-figure of both against N (`--figure`, PNG + SVG). Each N runs in its own subprocess so its RSS
-is its own; the machine's load average is printed beside the table.
+(`--quick`: 100, 200, 400 for 60 s): wall and CPU seconds, wall and CPU microseconds per simulated
+node-second (CPU is the steadier one on a shared machine), deliveries per second, peak RSS, and
+the per-event cost against the floor; then the slope of log(cost per node-second) against log(N)
+(0: cost linear in N; 1: quadratic) and of RSS, and a figure of both against N (`--figure`,
+PNG + SVG). Each N runs in its own subprocess so its RSS is its own; the machine's load average
+is printed beside the table.
 
     python benchmarks/bench_sim.py [--quick] [--sizes N ...] [--figure PATH]
     swimlab bench [--quick]
@@ -61,14 +62,17 @@ def one_run(n: int, duration_s: float) -> dict[str, Any]:
         [f"cluster.nodes={n}", f"duration_s={duration_s}", "trace.messages=false", "warmup_s=0"],
     )
     t0 = time.perf_counter()
+    c0 = time.process_time()
     result = run_scenario(scenario, 1)
     wall = time.perf_counter() - t0
+    cpu = time.process_time() - c0
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     counters = result.accumulator.load.counters
     assert counters is not None, "the run wrote no end record"
     return {
         "n": n,
         "wall_s": wall,
+        "cpu_s": cpu,
         "sim_per_wall": duration_s / wall,
         "deliveries_per_s": counters["messages_delivered"] / wall,
         "events_per_s": counters["events"] / wall,
@@ -96,8 +100,10 @@ def figure(rows: list[dict[str, Any]], duration: float, path: str) -> None:
 
     ns = [r["n"] for r in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.plot(ns, [r["us_per_node_s"] for r in rows], "o-")
-    left.set(xscale="log", xlabel="N (nodes)", ylabel="wall µs per simulated node-second")
+    left.plot(ns, [r["us_per_node_s"] for r in rows], "o-", label="wall")
+    left.plot(ns, [r["cpu_us_per_node_s"] for r in rows], "s--", label="CPU")
+    left.legend()
+    left.set(xscale="log", xlabel="N (nodes)", ylabel="µs per simulated node-second")
     left.set_ylim(bottom=0)
     left.set_title("cost per node-second (flat = linear in N)")
     right.plot(ns, [r["peak_rss_mib"] / 1024 for r in rows], "o-")
@@ -130,7 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"bare SimPy floor (Kernel.call_at + callback): {floor:,.0f} callbacks/s")
     print(f"steady_state, LAN preset, formed, {duration:.0f} simulated s, message records off:")
     print(
-        f"{'N':>6} {'wall s':>8} {'µs/node-s':>10} {'sim-s/wall-s':>12} {'deliveries/s':>13} "
+        f"{'N':>6} {'wall s':>8} {'CPU s':>8} {'wall µs/node-s':>14} {'CPU µs/node-s':>13} "
+        f"{'sim-s/wall-s':>12} {'deliveries/s':>13} "
         f"{'events/s':>10} {'floor/ours':>10} {'peak RSS MiB':>12}  verdict"
     )
     rows: list[dict[str, Any]] = []
@@ -146,9 +153,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         r["us_per_node_s"] = r["wall_s"] / (n * duration) * 1e6
+        r["cpu_us_per_node_s"] = r["cpu_s"] / (n * duration) * 1e6
         rows.append(r)
         print(
-            f"{n:>6} {r['wall_s']:>8.1f} {r['us_per_node_s']:>10.1f} {r['sim_per_wall']:>12.2f} "
+            f"{n:>6} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {r['us_per_node_s']:>14.1f} "
+            f"{r['cpu_us_per_node_s']:>13.1f} {r['sim_per_wall']:>12.2f} "
             f"{r['deliveries_per_s']:>13,.0f} {r['events_per_s']:>10,.0f} "
             f"{floor / r['events_per_s']:>9.1f}x {r['peak_rss_mib']:>12.0f}  "
             f"{r['verdict']}",
@@ -158,10 +167,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(rows) >= 2:
         ns = [r["n"] for r in rows]
         cost = slope(ns, [r["us_per_node_s"] for r in rows])
+        cpu = slope(ns, [r["cpu_us_per_node_s"] for r in rows])
         rss = slope(ns, [r["peak_rss_mib"] for r in rows])
         print(
-            f"slope of log(wall per node-second) vs log(N): {cost:+.2f} (0 = linear in N, +1 = quadratic); "
-            f"of log(peak RSS) vs log(N): {rss:+.2f}"
+            f"slope of log(wall per node-second) vs log(N): {cost:+.2f}, of CPU per node-second: {cpu:+.2f} "
+            f"(0 = cost linear in N, +1 = quadratic); of log(peak RSS) vs log(N): {rss:+.2f} (1 = linear)"
         )
         figure(rows, duration, args.figure)
         print(f"figure: {args.figure} (+ .svg)")
