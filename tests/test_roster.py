@@ -73,7 +73,7 @@ def test_a_table_on_a_roster_behaves_as_a_copied_one_through_changes(owner: str)
         held = table.records[victim]
         table.install(held, Update(S, victim, 0, owner), 1.0)
         table.install(table.records[victim], Update(D, victim, 0, owner), 2.0)
-        table.set_own(Update(A, owner, 1, owner))
+        table.set_own(Update(A, owner, 1000, owner))  # a size that differs from 0's
     assert_same(copied, shared)
     assert shared.random_members(4, recently_dead_since=0.0) == copied.random_members(
         4, recently_dead_since=0.0
@@ -127,7 +127,7 @@ def test_every_push_pull_size_the_node_states_is_its_encoded_size(seed: int) -> 
             pending.extend((send.dst, s) for s in effects.sends)
         if round_ == 1:  # a death and a refutation change the tables
             nodes["n0"]._learn(Update(D, "n5", 0, "n0"), now)
-            nodes["n1"]._learn(Update(S, "n1", 0, "n2"), now)
+            nodes["n1"]._learn(Update(S, "n1", 300, "n2"), now)  # refuted at 301: a longer record
             nodes["n0"]._flush()
             nodes["n1"]._flush()
     assert checked > 20
