@@ -40,7 +40,7 @@ class TellTheAccused(Memberlist):
 
     def handle_message(self, src: NodeId, message: Message, now: float) -> Effects:
         effects = super().handle_message(src, message, now)
-        held = self._members.get(src)
+        held = self._table.records.get(src)
         if (
             held is None
             or held.state is not MemberState.SUSPECT

@@ -40,6 +40,8 @@ from .messages import (
     Ping,
     PingReq,
     PushPull,
+    StreamAck,
+    StreamPing,
     Unreachability,
     Update,
 )
@@ -416,6 +418,8 @@ MESSAGE_TYPES: Final[tuple[tuple[int, type[Message], tuple[tuple[str, _Kind], ..
         ("unreachable", _rows(Unreachability, (_NODE_ID, _NODE_ID))),
         ("reply", _FLAG),
     )),
+    (8, StreamPing, (("seq", _UINT), ("target", _NODE_ID))),
+    (9, StreamAck, (("seq", _UINT),)),
 )  # fmt: skip
 
 

@@ -1,8 +1,9 @@
 """Protocol configuration: one frozen dataclass and memberlist's three published presets.
 
 The preset values are memberlist's `DefaultLANConfig`, `DefaultWANConfig` and
-`DefaultLocalConfig`. Fields that memberlist does not have (Lifeguard switches, the detector
-choice, Serf-style reconnect) are marked. Every invalid value raises `ConfigError` naming the field.
+`DefaultLocalConfig` (all three keep TCP pings on: `fallback_ping`). Fields that memberlist does
+not have (Lifeguard switches, the detector choice, Serf-style reconnect) are marked. Every
+invalid value raises `ConfigError` naming the field.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ class Config:
     probe_interval_s: float = 1.0
     probe_timeout_s: float = 0.5
     indirect_checks: int = 3
+    # memberlist's TCP ping (`DisableTcpPings` = false in all three presets): when the direct
+    # ping gets no ack in time, also ping the target over the reliable channel (node.py).
+    fallback_ping: bool = True
     suspicion_mult: int = 4
     suspicion_max_timeout_mult: int = 6
     # Dissemination.
@@ -36,7 +40,7 @@ class Config:
     packet_budget_bytes: int = 1400  # memberlist UDPBufferSize
     # Lifeguard (each switchable for ablation).
     awareness_max_multiplier: int = 8
-    lifeguard_lhm: bool = True  # local health multiplier scales probe interval and timeout
+    lifeguard_lhm: bool = True  # local health multiplier stretches a failing probe's deadline
     lifeguard_dynamic_suspicion: bool = True  # timeout shrinks with independent confirmations
     lifeguard_buddy: bool = True  # a ping to a suspect carries the suspicion
     lifeguard_nack: bool = True  # relays nack, and missing nacks count against our own health

@@ -16,7 +16,7 @@ from .config import Config
 from .effects import Effects
 from .errors import LocalProtocolError, RemoteProtocolError
 from .events import Event
-from .messages import Message, NodeId, PushPull, Update
+from .messages import RELIABLE, Message, NodeId, Update
 from .timers import Timer
 from .transport import Clock, SizedTransport, Transport
 
@@ -127,12 +127,12 @@ class Driver:
                     )
                 stats.messages_sent += 1
                 stats.bytes_sent += size
-                send_sized(send.dst, size, message, type(message) is PushPull or size > self.datagram_budget)
+                send_sized(send.dst, size, message, type(message) in RELIABLE or size > self.datagram_budget)
                 continue
             payload = encode_trusted(message)  # our Node built it: see encode_trusted
             stats.messages_sent += 1
             stats.bytes_sent += len(payload)
-            reliable = type(message) is PushPull or len(payload) > self.datagram_budget
+            reliable = type(message) in RELIABLE or len(payload) > self.datagram_budget
             transport.send(send.dst, payload, message, reliable)
         call_at = self.clock.call_at
         for set_timer in effects.timers:

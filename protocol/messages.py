@@ -140,8 +140,28 @@ class ManagerGossip:
     reply: bool = False
 
 
-Message = Ping | Ack | Nack | PingReq | Gossip | PushPull | ManagerGossip
+@dataclass(frozen=True, slots=True)
+class StreamPing:
+    """The fallback probe (memberlist's TCP ping), sent on the reliable channel: the target
+    answers with a `StreamAck` on the same channel. No news rides on either (memberlist's TCP
+    ping carries none)."""
+
+    seq: int
+    target: NodeId
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAck:
+    """Answer to a `StreamPing`, under its `seq`, on the reliable channel."""
+
+    seq: int
+
+
+Message = Ping | Ack | Nack | PingReq | Gossip | PushPull | ManagerGossip | StreamPing | StreamAck
 """Every message a node can send or receive."""
 
 PIGGYBACKING = (Ping, Ack, Nack, PingReq, Gossip)
+
+RELIABLE = (PushPull, StreamPing, StreamAck)
+"""Message types always sent on the reliable channel (a stream), whatever their size."""
 """Message types whose `updates` field carries piggybacked news."""

@@ -24,6 +24,38 @@ notifications.py (what each change of a record tells the application), timers.py
 handler a due timer runs), members.py (the view and its live set, probe order and down list),
 suspicion.py (open suspicions and their tokens), gossip_queue.py (what to piggyback next).
 
+Probing follows memberlist's `probe`/`probeNode` (state.go) step by step:
+
+- Probes start on a fixed ticker: `ProbeTick`s on the grid phase + k × probe_interval_s (the
+  phase is a random stagger). A probe that is still running when a tick passes makes the next
+  probe start the moment it ends (Go's ticker keeps one missed tick, drops the rest), so the
+  next start is max(end, first tick after the start).
+- A probe ends as soon as an ack arrives, direct or through a relay: success.
+- After `probe_timeout_s` (never scaled) without an ack: ping-reqs to `indirect_checks` relays
+  and, with `fallback_ping`, a `StreamPing` to the target on the reliable channel (memberlist's
+  TCP ping). Its `StreamAck` does not end the probe: memberlist reads the fallback only once the
+  deadline passes, so that a UDP ack still counts first.
+- The deadline (`ProbeRoundEnd`) is start + probe_interval_s × (awareness + 1). At the deadline
+  the probe succeeds if the `StreamAck` came back in time, else the target is suspected.
+
+Lifeguard's local health (awareness), rule by rule against memberlist (awareness.go, state.go):
+
+| rule | memberlist | here |
+|---|---|---|
+| score range | 0 .. AwarenessMaxMultiplier - 1 (8: 0..7) | same |
+| probe succeeds: direct, relayed or fallback ack | -1 (awarenessDelta = -1) | -1 |
+| probe fails, relays asked for nacks | + (expected - received nacks) | same |
+| probe fails, no relay that nacks | +1 | same |
+| we refute: suspect, dead, or alive newer | +1 (`refute`) | same |
+| the multiplier scales | a failing probe's deadline only | same |
+| ack timeout (ProbeTimeout) | not scaled | not scaled |
+| probe start | fixed ticker; ticks missed by a long probe dropped | same |
+| relay's nack timeout | ProbeTimeout, not scaled | same |
+| suspicion timeout | not scaled | same |
+
+(Before issue 10 swimlab waited the scaled interval after every probe, acked or not, scaled the
+ack timeout too, and did not count refuting an alive record as ill health.)
+
 Invariants (tests/test_cluster_stateful.py checks each one over arbitrary fault schedules):
 
 1. A node holds itself alive: while running, its own record is ALIVE at its own incarnation,
@@ -36,7 +68,8 @@ Invariants (tests/test_cluster_stateful.py checks each one over arbitrary fault 
    starts our own suspicion, accused by us, so the member gets the time to refute; a push-pull
    alone never makes a node hold a member dead.
 5. Stale accusations re-announce: an accusation about ourselves at an incarnation we already
-   outbid queues our alive record again, so the next message we send carries it.
+   outbid queues our alive record again, so the next message we send that carries news (any
+   but the fallback probe's StreamPing and StreamAck, which carry none) carries it.
 """
 
 from __future__ import annotations
@@ -69,6 +102,8 @@ from .messages import (
     Ping,
     PingReq,
     PushPull,
+    StreamAck,
+    StreamPing,
     Update,
 )
 from .notifications import NOTIFICATIONS
@@ -101,6 +136,8 @@ _RUN, _REFUSE = Outcome.RUN, Outcome.REFUSE
 _APPLY, _CONFIRM, _REFUTE = Verdict.APPLY, Verdict.CONFIRM, Verdict.REFUTE
 
 _MEMBER_OF: Final = attrgetter("member")
+# A tick of the probe grid this close after now counts as passed (floating-point slack).
+_SAME_INSTANT_S = 1e-9
 
 # Bytes kept free in a datagram for the message's own fixed fields (version, type, seq, array
 # and string headers); a Ping or PingReq also carries its target's name, counted on top.
@@ -111,9 +148,10 @@ _HEADER_RESERVE = 32
 class _Probe:
     seq: int
     target: NodeId
-    acked: bool = False
+    started: float
     expected_nacks: int = 0
     nacks: int = 0
+    stream_acked: bool = False  # the fallback ping's StreamAck came back before the deadline
 
 
 class Node:
@@ -143,6 +181,7 @@ class Node:
             )
         )
         self._seq = 0
+        self._probe_phase = 0.0  # the probe ticker's grid: phase + k × probe_interval_s
         self._join_seeds: tuple[NodeId, ...] = ()
         # Gossip ticks run only while there is news: the tick grid (phase + k × interval) is
         # kept, and ticks that would find the queue empty, and so do nothing, are not scheduled.
@@ -263,7 +302,7 @@ class Node:
             self._send(src, Ack(message.seq, self._piggyback()))
         elif isinstance(message, Ack):
             self._learn_all(message.updates, now)
-            self._on_ack(message.seq)
+            self._on_ack(message.seq, now)
         elif isinstance(message, Nack):
             self._learn_all(message.updates, now)
             if self._probe is not None and self._probe.seq == message.seq:
@@ -273,14 +312,19 @@ class Node:
             self._relay(src, message, now)
         elif isinstance(message, Gossip):
             self._learn_all(message.updates, now)
+        elif isinstance(message, StreamPing):
+            if message.target == self.name:  # memberlist answers only a ping meant for it
+                self._send(src, StreamAck(message.seq))
+        elif isinstance(message, StreamAck):
+            probe = self._probe
+            if probe is not None and probe.seq == message.seq:
+                probe.stream_acked = True  # judged at the deadline, as memberlist does
         return self._flush()
 
-    def _on_ack(self, seq: int) -> None:
+    def _on_ack(self, seq: int, now: float) -> None:
         probe = self._probe
         if probe is not None and probe.seq == seq:
-            if not probe.acked:
-                probe.acked = True
-                self._adjust_awareness(-1)
+            self._finish_probe(now, success=True)
             return
         relayed = self._relayed.pop(seq, None)
         if relayed is not None:
@@ -329,19 +373,21 @@ class Node:
             self._start_probe(now)
 
     def _on_probe_round_end(self, timer: ProbeRoundEnd, now: float) -> None:
-        if self._probe is not None and self._probe.seq == timer.seq:
-            self._end_probe(now)
-            self._start_probe(now)
+        probe = self._probe
+        if probe is not None and probe.seq == timer.seq:
+            self._finish_probe(now, success=probe.stream_acked)
 
     def _on_probe_timeout(self, timer: ProbeTimeout, now: float) -> None:
         probe = self._probe
-        if probe is None or probe.seq != timer.seq or probe.acked:
-            return
+        if probe is None or probe.seq != timer.seq:
+            return  # acked (the probe ended) or stale
         relays = self._table.random_members(self.config.indirect_checks, exclude=probe.target)
         for relay in relays:
             self._send(relay, PingReq(timer.seq, probe.target, self._piggyback(naming=probe.target)))
         if self.config.lifeguard_nack:
             probe.expected_nacks = len(relays)
+        if self.config.fallback_ping:
+            self._send(probe.target, StreamPing(timer.seq, probe.target))
 
     def _on_relay_timeout(self, timer: RelayTimeout, now: float) -> None:
         relayed = self._relayed.pop(timer.seq, None)
@@ -396,26 +442,43 @@ class Node:
 
     # Probing ------------------------------------------------------------------------------
     def _start_probe(self, now: float) -> None:
-        interval = self._scaled(self.config.probe_interval_s)
         target = self._table.next_probe_target(now)
         if target is None:
             self._probe = None
-            self._set_timer(now + interval, ProbeTick())
+            self._set_timer(self._next_tick(now), ProbeTick())
             return
         self._seq += 1
-        self._probe = _Probe(self._seq, target)
+        self._probe = _Probe(self._seq, target, now)
         held = self._table.records[target]
         buddy = held if held.state is SUSPECT and self.config.lifeguard_buddy else None
         self._send(target, Ping(self._seq, target, self._piggyback(first=buddy, naming=target)))
-        self._set_timer(now + self._scaled(self.config.probe_timeout_s), ProbeTimeout(self._seq))
-        self._set_timer(now + interval, ProbeRoundEnd(self._seq))
+        # memberlist: the ack timeout is not scaled; local health stretches only the deadline.
+        self._set_timer(now + self.config.probe_timeout_s, ProbeTimeout(self._seq))
+        self._set_timer(now + self._scaled(self.config.probe_interval_s), ProbeRoundEnd(self._seq))
 
-    def _end_probe(self, now: float) -> None:
+    def _next_tick(self, after: float) -> float:
+        """The first instant of the probe ticker's grid strictly after `after` (an `after` within
+        a millionth of an interval of a tick counts as that tick: float slack)."""
+        interval = self.config.probe_interval_s
+        ticks = math.floor((after - self._probe_phase) / interval + 1e-6) + 1
+        return self._probe_phase + ticks * interval
+
+    def _finish_probe(self, now: float, success: bool) -> None:
+        """End the running probe, judge it, and start the next one when the ticker says."""
         probe = self._probe
         assert probe is not None
         self._probe = None
-        if probe.acked:
-            return
+        if success:
+            self._adjust_awareness(-1)
+        else:
+            self._probe_failed(probe, now)
+        next_at = self._next_tick(probe.started)
+        if next_at <= now + _SAME_INSTANT_S:
+            self._start_probe(now)  # a tick passed while it ran: Go's ticker kept it
+        else:
+            self._set_timer(next_at, ProbeTick())
+
+    def _probe_failed(self, probe: _Probe, now: float) -> None:
         # memberlist: with relays that nack we blame ourselves only for the nacks we missed;
         # without them every failed probe counts against our own health.
         if probe.expected_nacks > 0:
@@ -473,8 +536,9 @@ class Node:
         record = Update(ALIVE, self.name, self.incarnation, self.name)
         self._table.set_own(record)
         self._queue.enqueue(record)
-        if accusation.state is not ALIVE:
-            self._adjust_awareness(1)  # Lifeguard: being suspected hints that we are the slow one
+        # Lifeguard: having to refute hints that we are the slow one. memberlist's `refute` does
+        # this for every refutation, an alive record of ours at a higher incarnation included.
+        self._adjust_awareness(1)
         self._events.append(Refuted(self.incarnation, accusation.state.name.lower(), accusation.origin))
 
     def _replace(self, held: Update | None, news: Update, now: float) -> None:
@@ -524,7 +588,8 @@ class Node:
     def _arm_periodic_timers(self, now: float) -> None:
         cfg, rng = self.config, self._rng
         # Random stagger, as memberlist does, so nodes started together do not probe in lockstep.
-        self._set_timer(now + rng.uniform(0, cfg.probe_interval_s), ProbeTick())
+        self._probe_phase = now + rng.uniform(0, cfg.probe_interval_s)
+        self._set_timer(self._probe_phase, ProbeTick())
         self._gossip_phase = now + rng.uniform(0, cfg.gossip_interval_s)
         self._gossip_armed = True
         self._set_timer(self._gossip_phase, GossipTick())

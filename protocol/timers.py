@@ -20,8 +20,8 @@ from .messages import NodeId
 
 @dataclass(frozen=True, slots=True)
 class ProbeTick:
-    """Start a probe round: the first one, or the next after a round that found nobody to probe
-    (otherwise rounds chain from ProbeRoundEnd)."""
+    """A tick of the probe ticker (phase + k × probe_interval_s): start a probe unless one runs.
+    Set only for the next tick after a probe that ended early (node.py: the probe loop)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +33,8 @@ class ProbeTimeout:
 
 @dataclass(frozen=True, slots=True)
 class ProbeRoundEnd:
-    """The probe period of `seq` is over: judge the target, start the next round."""
+    """The deadline of probe `seq` (start + awareness-scaled interval): judge the target, and
+    start the next probe at once (the ticker fired while it ran)."""
 
     seq: int
 
@@ -100,8 +101,8 @@ Timer = (
 # timer → (Node handler, lifecycle input). Each handler starts by checking that what its timer
 # was set for is still current (the probe seq, the suspicion token, the member's incarnation).
 TIMER_DISPATCH: Final[dict[type[Timer], tuple[str, Input]]] = {
-    ProbeTick: ("on_probe_tick", Input.TIMER),  # stale once a probe round runs
-    ProbeTimeout: ("on_probe_timeout", Input.TIMER),  # stale unless probe `seq` runs, unacked
+    ProbeTick: ("on_probe_tick", Input.TIMER),  # stale while a probe runs
+    ProbeTimeout: ("on_probe_timeout", Input.TIMER),  # stale unless probe `seq` runs
     ProbeRoundEnd: ("on_probe_round_end", Input.TIMER),  # stale unless probe `seq` runs
     RelayTimeout: ("on_relay_timeout", Input.TIMER),  # stale once the relayed ping was acked
     SuspicionTimeout: ("on_suspicion_timeout", Input.TIMER),  # stale once `token` is superseded

@@ -77,6 +77,20 @@ def _latency(network: Network, groups: Mapping[str, Sequence[str]]) -> Any:
     return Topology(graph, base_s=lat.low_ms / 1000.0)
 
 
+def _reliable(network: Network) -> Any:
+    from swimlab.sim.network import ReliableModel
+
+    rel = network.reliable
+    return ReliableModel(
+        rel.model,
+        rel.rto_ms / 1000.0,
+        rel.backoff,
+        rel.max_rto_ms / 1000.0,
+        rel.max_attempts,
+        rel.segment_bytes,
+    )
+
+
 RUNTIMES = ("sim",)
 
 
@@ -110,6 +124,7 @@ def _sim(scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtime
         reorder=net.reorder,
         reorder_delay_s=net.reorder_delay_ms / 1000.0,
         bandwidth_bytes_per_s=net.bandwidth_bytes_per_s,
+        reliable=_reliable(net),
         full_decode=net.full_decode,
         trace_messages=scenario.trace_messages,
         track_timers=any(f.op == "clock" for f in scenario.faults),

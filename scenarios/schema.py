@@ -103,8 +103,30 @@ LATENCY_KEYS: Mapping[str, frozenset[str]] = {
 
 
 @dataclass(frozen=True, kw_only=True)
+class ReliableChannel:
+    """How loss delays the reliable channel (sim/network.py states the model and its sources)."""
+
+    model: Literal["retransmit", "exempt"] = param(
+        "retransmit", doc="retransmit: loss delays reliable sends; exempt: loss never touches them"
+    )
+    rto_ms: float = param(1000.0, bound=ABOVE_0, doc="retransmit: first retransmission timeout")
+    backoff: float = param(2.0, bound=AT_LEAST_1, doc="retransmit: timeout multiplier per loss")
+    max_rto_ms: float = param(60000.0, bound=ABOVE_0, doc="retransmit: timeout cap")
+    max_attempts: int = param(6, bound=AT_LEAST_1, doc="retransmit: tries per segment before the send fails")
+    segment_bytes: int = param(1200, bound=AT_LEAST_1, doc="retransmit: bytes per segment")
+
+
+RELIABLE_KEYS: Mapping[str, frozenset[str]] = {
+    "retransmit": frozenset({"rto_ms", "backoff", "max_rto_ms", "max_attempts", "segment_bytes"}),
+    "exempt": frozenset(),
+}
+"""reliable-channel model -> the keys it reads (besides `model`); any other key is an error."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Network:
     latency: LatencyModel = param(factory=LatencyModel)
+    reliable: ReliableChannel = param(factory=ReliableChannel)
     jitter_ms: float = param(0.0, bound=AT_LEAST_0)
     loss: float = param(0.0, bound=PROBABILITY)
     duplicate: float = param(0.0, bound=PROBABILITY)
@@ -271,6 +293,17 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
             raise ScenarioError(source, f"network.latency.{key}", expected, raw_latency[key])
     if lat.low_ms > lat.high_ms:
         raise ScenarioError(source, "network.latency.low_ms", f"<= high_ms ({lat.high_ms})", lat.low_ms)
+    rel = network.reliable
+    raw_reliable = top.network.get("reliable", {})
+    for key in raw_reliable:
+        if key != "model" and key not in RELIABLE_KEYS[rel.model]:
+            takes = ", ".join(sorted(RELIABLE_KEYS[rel.model])) or "nothing else"
+            expected = f"no such key for model = {rel.model!r} (it takes: {takes})"
+            raise ScenarioError(source, f"network.reliable.{key}", expected, raw_reliable[key])
+    if rel.max_rto_ms < rel.rto_ms:
+        raise ScenarioError(
+            source, "network.reliable.max_rto_ms", f">= rto_ms ({rel.rto_ms})", rel.max_rto_ms
+        )
     if lat.model == "groups":
         network = dataclasses.replace(network, latency=_group_latency(source, lat, cluster))
     clocks = build(Clocks, source, "clocks", top.clocks)
@@ -803,7 +836,10 @@ def effective(scenario: Scenario) -> dict[str, Any]:
         | {
             "latency": _plain(
                 scenario.network.latency, LATENCY_KEYS[scenario.network.latency.model] | {"model"}
-            )
+            ),
+            "reliable": _plain(
+                scenario.network.reliable, RELIABLE_KEYS[scenario.network.reliable.model] | {"model"}
+            ),
         },
         "clocks": _plain(scenario.clocks),
         "trace": _plain(scenario.trace),

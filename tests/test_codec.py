@@ -42,6 +42,8 @@ from swimlab.protocol.messages import (
     Ping,
     PingReq,
     PushPull,
+    StreamAck,
+    StreamPing,
     Update,
 )
 
@@ -125,6 +127,12 @@ def test_max_counts_round_trip() -> None:
     assert decode(encode(push_pull)) == push_pull
 
 
+@given(st.one_of(st.builds(StreamPing, uints, node_ids), st.builds(StreamAck, uints)))
+def test_the_fallback_probes_messages_round_trip(message: StreamPing | StreamAck) -> None:
+    data = encode(message)
+    assert decode(data) == message and encoded_size(message) == len(data)
+
+
 def test_golden_bytes() -> None:
     """The wire format is a contract with other versions: these bytes must never change."""
     ping = Ping(7, "b", (Update(MemberState.SUSPECT, "a", 2, "c"),))
@@ -134,11 +142,23 @@ def test_golden_bytes() -> None:
     assert encode(PingReq(1, "x")) == bytes.fromhex("95 01 04 01 a178 90")
     assert encode(Gossip(())) == bytes.fromhex("93 01 05 90")
     assert encode(PushPull((), join=True)) == bytes.fromhex("95 01 06 90 c3 c2")
+    assert encode(StreamPing(7, "b")) == bytes.fromhex("94 01 08 07 a162")
+    assert encode(StreamAck(300)) == bytes.fromhex("93 01 09 cd012c")
 
 
 def test_type_table_follows_the_dataclasses() -> None:
-    assert [type_id for type_id, _, _ in MESSAGE_TYPES] == [1, 2, 3, 4, 5, 6, 7]
-    assert [cls for _, cls, _ in MESSAGE_TYPES] == [Ping, Ack, Nack, PingReq, Gossip, PushPull, ManagerGossip]
+    assert [type_id for type_id, _, _ in MESSAGE_TYPES] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
+    assert [cls for _, cls, _ in MESSAGE_TYPES] == [
+        Ping,
+        Ack,
+        Nack,
+        PingReq,
+        Gossip,
+        PushPull,
+        ManagerGossip,
+        StreamPing,
+        StreamAck,
+    ]
     for _, cls, fields in MESSAGE_TYPES:
         assert [name for name, _ in fields] == [f.name for f in dataclasses.fields(cls)], cls
     assert "ONLY APPEND TO THIS TABLE" in inspect.getsource(codec)

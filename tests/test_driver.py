@@ -10,7 +10,7 @@ from swimlab.protocol.config import lan
 from swimlab.protocol.driver import Driver
 from swimlab.protocol.event_stream import EventStream
 from swimlab.protocol.events import MemberJoined
-from swimlab.protocol.messages import Ack, MemberState, Ping, PushPull, Update
+from swimlab.protocol.messages import Ack, MemberState, Ping, PushPull, StreamAck, StreamPing, Update
 from swimlab.protocol.node import Node
 from swimlab.protocol.timers import ProbeTick
 
@@ -123,3 +123,14 @@ def test_a_truncated_datagram_is_counted_with_the_codecs_error():
     driver.datagram_received("evil", data)
     assert driver.stats.malformed_dropped == 1 and driver.stats.messages_received == 0
     assert driver.stats.last_error and transport.sent == []
+
+
+def test_the_fallback_probe_and_its_answer_go_on_the_reliable_channel():
+    driver, transport, clock, _ = make_driver()
+    clock.t = 1.0
+    driver.datagram_received("b", codec.encode(StreamPing(9, "a")))
+    ((dst, payload, message, reliable),) = transport.sent
+    assert (dst, message, reliable) == ("b", StreamAck(9), True)
+    assert codec.decode(payload) == message
+    driver.datagram_received("b", codec.encode(Ping(10, "a")))
+    assert transport.sent[-1][3] is False  # an ordinary ack stays a datagram

@@ -24,7 +24,17 @@ from swimlab.protocol.config import local
 from swimlab.protocol.driver import Driver
 from swimlab.protocol.effects import NO_EFFECTS, Effects
 from swimlab.protocol.formulas import suspicion_timeout
-from swimlab.protocol.messages import Ack, MemberState, Message, NodeId, Ping, PushPull, Update
+from swimlab.protocol.messages import (
+    Ack,
+    MemberState,
+    Message,
+    NodeId,
+    Ping,
+    PushPull,
+    StreamAck,
+    StreamPing,
+    Update,
+)
 from swimlab.protocol.node import Node
 
 from .transport_conformance import Pair, check_transport
@@ -253,4 +263,20 @@ def test_a_ping_to_a_live_node_is_answered_over_quic(net: Loopback) -> None:
     net.run_until(lambda: bool(replies), timeout_s=5.0)
     (src, data), *_ = replies
     assert src == target.name and codec.decode(data) == Ack(41)
+    target.crash()
+
+
+def test_the_fallback_ping_is_answered_on_a_quic_stream(net: Loopback) -> None:
+    """The fallback probe through QUIC, the Driver and a real Node: the StreamAck comes back on
+    a stream (the Driver marks both messages reliable), not in a datagram."""
+    prober = net.open()
+    target = LiveHost("", net.loop, ("127.0.0.1", 0), self_signed(), local(), LiveClock(net.loop))
+    target.boot()
+    replies = inbox(prober)
+    ping = StreamPing(42, target.name)
+    prober.send(target.name, codec.encode(ping), ping, True)
+    net.run_until(lambda: bool(replies), timeout_s=5.0)
+    (src, data), *_ = replies
+    assert src == target.name and codec.decode(data) == StreamAck(42)
+    assert target.endpoint.stats.streams_sent == 1 and target.endpoint.stats.datagrams_sent == 0
     target.crash()

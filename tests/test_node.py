@@ -8,10 +8,21 @@ import random
 import pytest
 
 from swimlab.protocol.config import lan
-from swimlab.protocol.effects import Send, SetTimer
+from swimlab.protocol.effects import NO_EFFECTS, Send, SetTimer
 from swimlab.protocol.errors import LocalProtocolError
 from swimlab.protocol.events import MemberFailed, MemberJoined, MemberSuspected, Refuted
-from swimlab.protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
+from swimlab.protocol.messages import (
+    Ack,
+    Gossip,
+    MemberState,
+    Nack,
+    Ping,
+    PingReq,
+    PushPull,
+    StreamAck,
+    StreamPing,
+    Update,
+)
 from swimlab.protocol.node import Node
 from swimlab.protocol.timers import (
     GossipTick,
@@ -31,10 +42,18 @@ def alive(name, inc=0):
     return Update(A, name, inc, name)
 
 
-def joined_pair():
+def joined_pair(config=None):
     """Nodes a and b, started at t=0 and joined through b's state: both know each other alive."""
-    a, b = Node("a", lan(), random.Random(1)), Node("b", lan(), random.Random(2))
-    a.start(0.0)
+    a, b, _ = phased_pair(config)
+    return a, b
+
+
+def phased_pair(config=None):
+    """`joined_pair`, and the instant of a's first probe tick: its ticker's grid is that + k s."""
+    config = config or lan()
+    a, b = Node("a", config, random.Random(1)), Node("b", config, random.Random(2))
+    (first_tick, *_) = a.start(0.0).timers
+    assert first_tick.timer == ProbeTick()
     b.start(0.0)
     (join,) = a.join(("b",), 0.0).sends
     assert join == Send("b", PushPull((alive("a"),), join=True))
@@ -44,7 +63,7 @@ def joined_pair():
     assert reply.events == (MemberJoined("a", 0),)
     effects = a.handle_message("b", reply.sends[0].message, 0.02)
     assert effects.events == (MemberJoined("b", 0),)
-    return a, b
+    return a, b, first_tick.at
 
 
 def test_start_arms_staggered_periodic_timers():
@@ -62,43 +81,113 @@ def test_start_arms_staggered_periodic_timers():
 
 
 def test_probe_ack_round_has_exact_deadlines():
-    a, b = joined_pair()
-    effects = a.handle_timer(ProbeTick(), 1.0)
+    a, b, tick = phased_pair()
+    effects = a.handle_timer(ProbeTick(), tick)
     # The ping carries the news a learned at join (b alive), piggybacked.
     assert effects.sends == (Send("b", Ping(1, "b", (alive("b"),))),)
-    assert effects.timers == (SetTimer(1.5, ProbeTimeout(1)), SetTimer(2.0, ProbeRoundEnd(1)))
-    ack = b.handle_message("a", effects.sends[0].message, 1.001)
+    assert effects.timers == (SetTimer(tick + 0.5, ProbeTimeout(1)), SetTimer(tick + 1.0, ProbeRoundEnd(1)))
+    ack = b.handle_message("a", effects.sends[0].message, tick + 0.001)
     assert ack.sends == (Send("a", Ack(1, (alive("a"),))),)
-    assert a.handle_message("b", ack.sends[0].message, 1.002).events == ()
-    # Acked: the timeout is a no-op, the round ends and the next probe starts at once.
-    assert not a.handle_timer(ProbeTimeout(1), 1.5)
-    nxt = a.handle_timer(ProbeRoundEnd(1), 2.0)
+    # The ack ends the probe (memberlist's probeNode returns); the next starts on the next tick.
+    done = a.handle_message("b", ack.sends[0].message, tick + 0.002)
+    assert done.events == () and done.timers == (SetTimer(tick + 1.0, ProbeTick()),)
+    assert a.handle_timer(ProbeTimeout(1), tick + 0.5) is NO_EFFECTS
+    assert a.handle_timer(ProbeRoundEnd(1), tick + 1.0) is NO_EFFECTS
+    nxt = a.handle_timer(ProbeTick(), tick + 1.0)
     assert nxt.sends == (Send("b", Ping(2, "b", (alive("b"),))),)
-    assert nxt.timers == (SetTimer(2.5, ProbeTimeout(2)), SetTimer(3.0, ProbeRoundEnd(2)))
+    assert nxt.timers == (SetTimer(tick + 1.5, ProbeTimeout(2)), SetTimer(tick + 2.0, ProbeRoundEnd(2)))
 
 
 def test_unacked_probe_suspects_then_declares_dead_with_exact_deadlines():
-    a, _b = joined_pair()
-    a.handle_timer(ProbeTick(), 1.0)
-    assert not a.handle_timer(ProbeTimeout(1), 1.5)  # no relay to ask in a cluster of two
-    end = a.handle_timer(ProbeRoundEnd(1), 2.0)
+    a, _b, tick = phased_pair(lan().replace(fallback_ping=False))
+    a.handle_timer(ProbeTick(), tick)
+    assert a.handle_timer(ProbeTimeout(1), tick + 0.5) is NO_EFFECTS  # no relay in a pair
+    t = tick + 1.0
+    end = a.handle_timer(ProbeRoundEnd(1), t)
     assert end.events == (MemberSuspected("b", 0, "a"),)
     # n = 2: too few members for confirmations (k = 0), so the timeout is the minimum:
-    # suspicion_mult 4 × max(1, log10 2) × 1 s = 4 s.  Lifeguard: the failed probe raised our
-    # health score to 1, so the next round's timeout and interval are doubled.
+    # suspicion_mult 4 × max(1, log10 2) × 1 s = 4 s. The deadline fell on a tick, so the next
+    # probe starts at once. Lifeguard: the failed probe raised our health score to 1, which
+    # doubles the next probe's deadline but not its ack timeout (memberlist scales neither the
+    # ack timeout nor the ticker).
     suspicion = SuspicionTimeout("b", 0, 1)
     buddy = Update(S, "b", 0, "a")
     # The suspicion replaced the queued "b alive" news and rides first on the next ping (buddy).
     assert end.sends == (Send("b", Ping(2, "b", (buddy,))),)
     assert end.timers == (
-        SetTimer(6.0, suspicion),
-        SetTimer(3.0, ProbeTimeout(2)),
-        SetTimer(4.0, ProbeRoundEnd(2)),
+        SetTimer(t + 4.0, suspicion),
+        SetTimer(t + 0.5, ProbeTimeout(2)),
+        SetTimer(t + 2.0, ProbeRoundEnd(2)),
     )
     assert a.awareness == 1
-    dead = a.handle_timer(suspicion, 6.0)
+    # This one runs past the tick at t + 1 (Go's ticker keeps it): the third starts at its end.
+    third = a.handle_timer(ProbeRoundEnd(2), t + 2.0)
+    assert [s.message for s in third.sends] == [Ping(3, "b", (buddy,))]
+    assert third.timers == (SetTimer(t + 2.5, ProbeTimeout(3)), SetTimer(t + 5.0, ProbeRoundEnd(3)))
+    assert a.awareness == 2
+    dead = a.handle_timer(suspicion, t + 4.0)
     assert dead.events == (MemberFailed("b", 0, "a"),)
     assert a.view()["b"] == Update(D, "b", 0, "a")
+
+
+def test_the_fallback_ping_goes_with_the_relays_after_the_unscaled_ack_timeout():
+    a, b, tick = phased_pair()
+    a.awareness = 2  # an unhealthy node: only the deadline stretches (× 3)
+    a.handle_timer(ProbeTick(), tick)
+    assert a.handle_timer(ProbeTick(), tick) is NO_EFFECTS  # a probe runs: the tick is dropped
+    fallback = a.handle_timer(ProbeTimeout(1), tick + 0.5)
+    assert fallback.sends == (Send("b", StreamPing(1, "b")),) and fallback.timers == ()
+    # The target answers on the same channel, without news (memberlist's TCP ping carries none).
+    assert b.handle_message("a", StreamPing(1, "b"), tick + 0.6).sends == (Send("a", StreamAck(1)),)
+    assert not b.handle_message("a", StreamPing(1, "someone-else"), tick + 0.6)
+
+
+def test_a_stream_ack_rescues_the_probe_at_its_deadline_and_counts_as_a_success():
+    a, _b, tick = phased_pair()
+    a.awareness = 1
+    a.handle_timer(ProbeTick(), tick)
+    a.handle_timer(ProbeTimeout(1), tick + 0.5)
+    # memberlist polls the fallback only once the deadline passed: nothing happens now ...
+    assert a.handle_message("b", StreamAck(1), tick + 0.7) is NO_EFFECTS
+    assert a.handle_message("b", StreamAck(99), tick + 0.8) is NO_EFFECTS  # another probe's
+    # ... and at the deadline (start + 1 s × 2) the probe succeeds: no suspicion, health -1,
+    # and the next probe starts at once (the tick at start + 1 s passed while it ran).
+    end = a.handle_timer(ProbeRoundEnd(1), tick + 2.0)
+    assert end.events == () and a.view()["b"] == alive("b") and a.awareness == 0
+    assert [s.message for s in end.sends] == [Ping(2, "b", (alive("b"),))]
+    assert end.timers == (SetTimer(tick + 2.5, ProbeTimeout(2)), SetTimer(tick + 3.0, ProbeRoundEnd(2)))
+
+
+def test_a_udp_ack_after_the_stream_ack_still_ends_the_probe_at_once():
+    a, _b, tick = phased_pair()
+    a.handle_timer(ProbeTick(), tick)
+    a.handle_timer(ProbeTimeout(1), tick + 0.5)
+    a.handle_message("b", StreamAck(1), tick + 0.6)
+    done = a.handle_message("b", Ack(1), tick + 0.8)
+    assert done.sends == () and done.timers == (SetTimer(tick + 1.0, ProbeTick()),)
+    assert a.handle_timer(ProbeRoundEnd(1), tick + 1.0) is NO_EFFECTS
+
+
+def test_a_stream_ack_after_the_deadline_is_too_late():
+    a, _b, tick = phased_pair()
+    a.handle_timer(ProbeTick(), tick)
+    a.handle_timer(ProbeTimeout(1), tick + 0.5)
+    end = a.handle_timer(ProbeRoundEnd(1), tick + 1.0)
+    assert end.events == (MemberSuspected("b", 0, "a"),) and a.awareness == 1
+    assert a.handle_message("b", StreamAck(1), tick + 1.01).events == ()
+    assert a.view()["b"] == Update(S, "b", 0, "a")
+
+
+def test_without_fallback_ping_no_stream_ping_is_sent():
+    a, _b, tick = phased_pair(lan().replace(fallback_ping=False))
+    a.handle_timer(ProbeTick(), tick)
+    assert a.handle_timer(ProbeTimeout(1), tick + 0.5) is NO_EFFECTS
+
+
+def test_refuting_an_alive_record_at_a_higher_incarnation_costs_health_too():
+    a, _b = joined_pair()
+    refute = a.handle_message("b", Gossip((alive("a", 3),)), 1.0)  # a stale life of ours
+    assert refute.events == (Refuted(4, "alive", "a"),) and a.awareness == 1  # memberlist: refute
 
 
 def test_buddy_ping_lets_the_suspect_refute():

@@ -15,7 +15,17 @@ from swimlab.protocol.effects import NO_EFFECTS, Effects, Send, SetTimer
 from swimlab.protocol.errors import LocalProtocolError
 from swimlab.protocol.events import MemberFailed, MemberSuspected
 from swimlab.protocol.lifecycle import Lifecycle
-from swimlab.protocol.messages import Ack, Gossip, MemberState, Nack, Ping, PingReq, PushPull, Update
+from swimlab.protocol.messages import (
+    Ack,
+    Gossip,
+    MemberState,
+    Nack,
+    Ping,
+    PingReq,
+    PushPull,
+    StreamPing,
+    Update,
+)
 from swimlab.protocol.node import Node
 from swimlab.protocol.timers import (
     GossipTick,
@@ -55,9 +65,9 @@ def test_start_with_known_members_installs_them_silently_and_probes_each_in_one_
     for _ in range(3):
         (ping,) = effects.sends
         targets.append(ping.dst)
-        node.handle_message(ping.dst, Ack(ping.message.seq), t + 0.01)
+        node.handle_message(ping.dst, Ack(ping.message.seq), t + 0.01)  # ends the probe
         t += 1.0
-        effects = node.handle_timer(ProbeRoundEnd(ping.message.seq), t)
+        effects = node.handle_timer(ProbeTick(), t)
     assert sorted(targets) == ["b", "c", "d"]  # round robin: each known member once per pass
 
 
@@ -141,8 +151,9 @@ def test_gossip_stops_when_idle_and_news_rearms_the_grid_strictly_after_now():
 def test_with_nacks_a_failed_probe_costs_health_only_for_the_nacks_that_did_not_come(nacks):
     node = node_knowing("b", "c", "d", "e")
     (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
-    relays = node.handle_timer(ProbeTimeout(ping.message.seq), 1.5).sends
+    *relays, fallback = node.handle_timer(ProbeTimeout(ping.message.seq), 1.5).sends
     assert len(relays) == 3 and all(isinstance(s.message, PingReq) for s in relays)
+    assert fallback == Send(ping.dst, StreamPing(ping.message.seq, ping.dst))  # no nack from it
     for relay in relays[:nacks]:
         node.handle_message(relay.dst, Nack(ping.message.seq), 1.7)
     node.handle_timer(ProbeRoundEnd(ping.message.seq), 2.0)
@@ -191,7 +202,7 @@ def test_a_ping_to_a_member_with_a_long_name_fits_the_datagram_budget():
         news = tuple(alive(m, round_) for m in others[:6])
         node.handle_message(ping.dst, Ack(ping.message.seq, news), t + 0.01)
         t += 1.0
-        effects = node.handle_timer(ProbeRoundEnd(ping.message.seq), t)
+        effects = node.handle_timer(ProbeTick(), t)
     else:
         pytest.fail("the long-named member was never probed")
 
@@ -242,7 +253,7 @@ def test_an_acked_probe_restores_health_one_step():
 def test_one_relay_that_nacks_leaves_health_unchanged():
     node = node_knowing("b", "c")
     (ping,) = node.handle_timer(ProbeTick(), 1.0).sends
-    (relay,) = node.handle_timer(ProbeTimeout(ping.message.seq), 1.5).sends
+    relay, _fallback = node.handle_timer(ProbeTimeout(ping.message.seq), 1.5).sends
     node.handle_message(relay.dst, Nack(ping.message.seq), 1.7)
     node.handle_timer(ProbeRoundEnd(ping.message.seq), 2.0)
     assert node.awareness == 0
@@ -265,8 +276,9 @@ def test_asked_to_relay_a_ping_to_itself_a_node_acks_at_once():
 
 def test_a_lone_node_rearms_its_probe_tick_one_interval_later():
     node = Node("a", lan(), random.Random(1))
-    node.start(0.0)
-    assert node.handle_timer(ProbeTick(), 1.0) == Effects(timers=(SetTimer(2.0, ProbeTick()),))
+    (tick, *_) = node.start(0.0).timers
+    later = Effects(timers=(SetTimer(tick.at + 1.0, ProbeTick()),))
+    assert node.handle_timer(ProbeTick(), tick.at) == later
 
 
 def test_stale_probe_timers_do_nothing():
@@ -367,3 +379,18 @@ def test_a_stale_alive_record_about_ourselves_is_not_re_announced():
     node.handle_message("b", Gossip((alive("a", 0),)), 2.0)  # old news, but not an accusation
     (ack,) = node.handle_message("b", Ping(99, "a"), 2.1).sends
     assert ack.message.updates == ()
+
+
+def test_a_death_is_resent_as_often_as_memberlist_resends_it_at_n_100():
+    """memberlist's retransmit limit counts the dead member until resetNodes drops it
+    (estNumNodes): at N = 100 a death goes out 4 × ceil(log10(101)) = 12 times, not the 8 that
+    counting only the 99 live members would give (issue 10)."""
+    node = node_knowing(*(f"m{i}" for i in range(1, 100)))
+    death = Update(D, "m1", 0, "m2")
+    node.handle_message("m2", Gossip((death,)), 1.0)
+    assert node.cluster_size() == 100
+    carried = 0
+    for seq in range(1, 60):
+        (ack,) = node.handle_message("m2", Ping(seq, "a"), 1.0 + seq / 100).sends
+        carried += death in ack.message.updates
+    assert carried == 12

@@ -18,15 +18,14 @@ OWN_SIZE = {"three_dc_cut_heal"}
 KNOWN_INVALID = {
     # memberlist's behaviour, documented in the file: suspicions raised during the cut outlive
     # it and kill reachable nodes after the heal.
-    # Seed 1 also has one post-heal death late enough (n2 -> n80 at 156.4 s) that the views do
-    # not agree again before the run ends (since issue 10's probe-list and node-count changes).
-    "three_dc_cut_heal": {
-        "no_false_dead",
-        "no_flapping[from_s=100.0]",
-        "views_agree_after_heal_within",
-        "views_agree_at_end",
-        "back_in_views_within[group=dc_c, within_s=60.0]",
-    },
+    "three_dc_cut_heal": {"no_false_dead", "no_flapping[from_s=100.0]"},
+    # The lossy node declares healthy members dead (at N = 40, seed 1: n28 -> n35 at 71.0 s,
+    # held by 16); no healthy accuser does.
+    "lossy_nodes": {"no_false_dead"},
+    # The deaf node's own verdict (at N = 40, seed 1: n28 -> n36 at 150.0 s, held by n28 only):
+    # since issue 10 it probes at memberlist's rate (local health no longer stretches every
+    # round), so its suspicions run out while it cannot hear the refutations.
+    "flip_flop": {"no_false_dead"},
 }
 """name -> the checks it fails at seed 1 (its file says why)."""
 

@@ -117,6 +117,23 @@ GOOD = 'description = "x"\nduration_s = 10\n[cluster]\nnodes = 5\n'
         (GOOD + "[config]\n", "config: expected no such key"),
         (GOOD + "[network]\nloss = 2\n", "network.loss: expected a probability in [0, 1], got 2"),
         (
+            GOOD + "[network.reliable]\nrto = 30\n",
+            "network.reliable.rto: expected no such key (known: backoff, max_attempts, max_rto_ms, model,",
+        ),
+        (
+            GOOD + '[network.reliable]\nmodel = "exempt"\nrto_ms = 30\n',
+            "network.reliable.rto_ms: expected no such key for model = 'exempt' (it takes: nothing else)",
+        ),
+        (
+            GOOD + '[network.reliable]\nmodel = "tcp"\n',
+            "network.reliable.model: expected one of 'retransmit', 'exempt', got 'tcp'",
+        ),
+        (
+            GOOD + "[network.reliable]\nrto_ms = 500\nmax_rto_ms = 200\n",
+            "network.reliable.max_rto_ms: expected >= rto_ms (500.0), got 200",
+        ),
+        (GOOD + "[network.reliable]\nbackoff = 0.5\n", "network.reliable.backoff: expected >= 1, got 0.5"),
+        (
             GOOD.replace("nodes = 5", "nodes = 5\nconfig = { probe_interval_s = -1 }"),
             "cluster.config: expected valid",
         ),

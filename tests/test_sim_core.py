@@ -8,11 +8,12 @@ import pytest
 
 from swimlab.protocol.config import preset
 from swimlab.protocol.effects import Effects, Send, SetTimer
-from swimlab.protocol.messages import Ack, Ping
+from swimlab.protocol.messages import Ack, MemberState, Ping, PushPull, Update
 from swimlab.protocol.timers import GossipTick
 from swimlab.sim.clock import ClockError
 from swimlab.sim.kernel import Kernel
 from swimlab.sim.latency import Constant
+from swimlab.sim.network import ReliableModel
 from swimlab.sim.rng import derive_seed, stream
 from swimlab.sim.simulation import Simulation
 
@@ -163,3 +164,70 @@ def test_slow_node_handles_late() -> None:
     sim.set_slow(["b"], 0.3)
     sim.run(1.5)
     assert [(k, round(t, 6)) for k, t in sim.hosts["b"].node.seen if k == "Ping"] == [("Ping", 1.31)]
+
+
+# The reliable channel under loss (sim/network.py: ReliableModel) ----------------------------
+
+
+class Scripted(random.Random):
+    """A Random whose `random()` returns the given values in order."""
+
+    def __init__(self, *values: float) -> None:
+        super().__init__(0)
+        self.values = list(values)
+
+    def random(self) -> float:
+        return self.values.pop(0)
+
+
+def test_a_lost_segment_waits_the_backed_off_timeouts_and_gives_up_after_max_attempts() -> None:
+    model = ReliableModel(rto_s=1.0, backoff=2.0, max_rto_s=3.0, max_attempts=4)
+    assert model.late_by(100, 0.2, Scripted(0.9)) == 0.0  # first try through
+    assert model.late_by(100, 0.2, Scripted(0.1, 0.1, 0.9)) == 3.0  # lost twice: 1 s + 2 s
+    assert model.late_by(100, 0.2, Scripted(0.1, 0.1, 0.1, 0.9)) == 6.0  # capped: 1 + 2 + 3
+    assert model.late_by(100, 0.2, Scripted(0.1, 0.1, 0.1, 0.1)) is None  # 4 tries, all lost
+    # Three segments, each on its own: the message waits for the slowest.
+    assert model.late_by(2500, 0.2, Scripted(0.9, 0.1, 0.9, 0.1, 0.1, 0.9)) == 3.0
+    assert ReliableModel("exempt").late_by(100, 0.9, Scripted()) == 0.0  # no draw at all
+    with pytest.raises(ValueError, match="max_rto_s >= rto_s"):
+        ReliableModel(rto_s=2.0, max_rto_s=1.0)
+
+
+class PushPullNode(EchoNode):
+    """Sends its peer a numbered push-pull (always reliable) every second instead of a ping."""
+
+    def handle_timer(self, timer: object, now: float) -> Effects:
+        self.seq += 1
+        self.seen.append(("sent", self.seq, now))  # type: ignore[arg-type]
+        news = (Update(MemberState.ALIVE, "x", self.seq, "x"),)
+        return Effects(sends=(Send(self.peer, PushPull(news)),), timers=(SetTimer(now + 1.0, GossipTick()),))
+
+    def handle_message(self, src: str, message: object, now: float) -> Effects:
+        if isinstance(message, PushPull):
+            self.seen.append(("got", message.members[0].incarnation, now))  # type: ignore[arg-type]
+        return Effects()
+
+
+def push_pull_lateness(**options: object) -> tuple[list[float], Simulation]:
+    """Seconds each of a's push-pulls to b arrived after the 10 ms path delay, and the sim."""
+    sim = Simulation(
+        3, preset("lan"), [].append, latency=Constant(0.01), node_factory=PushPullNode, **options
+    )
+    for name in ("a", "b"):
+        sim.add_host(name)
+        sim.boot(name)
+    sim.run(300.0)
+    sent = {k: t for kind, k, t in sim.hosts["a"].node.seen if kind == "sent"}  # type: ignore[misc]
+    got = [(k, t) for kind, k, t in sim.hosts["b"].node.seen if kind == "got"]  # type: ignore[misc]
+    return [round(t - 0.01 - sent[k], 6) for k, t in got], sim
+
+
+def test_reliable_sends_are_late_not_lost_under_loss_unless_exempt() -> None:
+    late, sim = push_pull_lateness(loss=0.3)
+    assert len(late) >= sim.network.sent // 2 - 2  # a's sends: all but those still in flight
+    assert set(late) <= {0.0, 1.0, 3.0, 7.0, 15.0, 31.0}  # 1 s, doubling: the sums of timeouts
+    assert late.count(0.0) > late.count(1.0) > late.count(3.0) > 0  # 70 %, 21 %, 6.3 % ...
+    exempt, _ = push_pull_lateness(loss=0.3, reliable=ReliableModel("exempt"))
+    assert len(exempt) >= 295 and set(exempt) == {0.0}
+    _, gone = push_pull_lateness(loss=1.0)
+    assert gone.network.delivered == 0 and gone.network.dropped["loss"] == gone.network.sent
