@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .events import Event
 from .messages import Message, NodeId
@@ -14,8 +14,13 @@ from .timers import Timer
 
 @dataclass(frozen=True, slots=True)
 class Send:
+    """Send `message` to `dst`. `size` is its encoded size when the Node already knows it (a
+    PushPull: its table keeps the sum of its records' sizes), else -1; a runtime that needs only
+    the size (the simulator) then skips building the bytes. Not part of equality."""
+
     dst: NodeId
     message: Message
+    size: int = field(default=-1, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

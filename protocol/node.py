@@ -79,9 +79,11 @@ import random
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from itertools import compress
+from operator import attrgetter, is_not
 from typing import Any, Final
 
-from .codec import MAX_INT, MAX_NODE_ID_BYTES, update_size
+from .codec import MAX_INT, MAX_NODE_ID_BYTES, array_header_size, message_overhead, update_size
 from .config import Config
 from .effects import NO_EFFECTS, Effects, Send, SetTimer
 from .errors import LocalProtocolError
@@ -89,7 +91,7 @@ from .events import Event, Refuted
 from .formulas import apply_awareness_delta, push_pull_scale, retransmit_limit, scale_timeout
 from .gossip_queue import GossipQueue
 from .lifecycle import LIFECYCLE, Input, Lifecycle, Outcome, Rule, refusal
-from .members import MemberTable
+from .members import MemberTable, Roster
 from .messages import (
     Ack,
     Gossip,
@@ -133,6 +135,7 @@ ALIVE, SUSPECT, DEAD, LEFT = (
 _RUN, _REFUSE = Outcome.RUN, Outcome.REFUSE
 _APPLY, _CONFIRM, _REFUTE = Verdict.APPLY, Verdict.CONFIRM, Verdict.REFUTE
 
+_MEMBER_OF: Final = attrgetter("member")
 # A tick of the probe grid this close after now counts as passed (floating-point slack).
 _SAME_INSTANT_S = 1e-9
 
@@ -207,15 +210,21 @@ class Node:
         return self._table.cluster_size()
 
     # API calls ----------------------------------------------------------------------------
-    def start(self, now: float, known: Iterable[Update] = ()) -> Effects:
+    def start(self, now: float, known: Iterable[Update] | Roster = ()) -> Effects:
         """Begin probing and gossiping; `known` pre-fills the view with alive members.
 
         With no `known` members the node is a cluster of one until it joins. `known` is for a
         node restored from a saved member list, or a simulator building an already-formed
         cluster: the records are installed as they are (shared, not copied), without
-        notifications or gossip, and the probe order is one shuffle of them.
+        notifications or gossip, and the probe order is one shuffle of them. A `Roster` (one
+        for the whole formed cluster, checked once) is the same, shared until the first change.
         """
         rule = self._admit(Input.START, now)
+        if isinstance(known, Roster):
+            self._become(rule)
+            self._table.install_roster(known)
+            self._arm_periodic_timers(now)
+            return self._flush()
         members = [u for u in known if u.member != self.name]
         for update in members:
             if update.state is not ALIVE:
@@ -272,7 +281,7 @@ class Node:
                 max(now, since + self.config.dead_reclaim_s), ReclaimDead(member, held.incarnation)
             )
         for dst in table.random_members(1):
-            self._send(dst, PushPull(self._snapshot()))
+            self._send_push_pull(dst)
         return self._flush()
 
     # Messages -----------------------------------------------------------------------------
@@ -281,7 +290,7 @@ class Node:
         phase = self._phase
         if phase.message is not _RUN:
             return self._not_run(phase.rules[Input.MESSAGE], Input.MESSAGE, type(message).__name__)
-        if self.config.detector == "phi" and src in self._table.live_index:
+        if self.config.detector == "phi" and self._table.is_live(src):
             self._detectors.heartbeat(src, now)
         if isinstance(message, PushPull):
             self._on_push_pull(src, message, now)
@@ -333,8 +342,16 @@ class Node:
 
     def _on_push_pull(self, src: NodeId, message: PushPull, now: float) -> None:
         if not message.reply:
-            self._send(src, PushPull(self._snapshot(), join=message.join, reply=True))
-        for record in message.members:
+            self._send_push_pull(src, join=message.join, reply=True)
+        # A record that is the very object we hold changes nothing (`_learn`'s first check; a
+        # held death sent back to us is suspect-at-the-same-incarnation, which precedence
+        # ignores), so those are skipped here, in C: in a formed cluster that is nearly all of
+        # them. The iterators are lazy: each record is looked up when its turn comes. (A
+        # sender's snapshot names each member once, and decoded records are never objects we
+        # hold, so a lookup never depends on an earlier record of the same message.)
+        members = message.members
+        held = map(self._table.records.get, map(_MEMBER_OF, members))
+        for record in compress(members, map(is_not, members, held)):
             if record.state is DEAD:
                 # Invariant 4, memberlist's mergeState: a remote death becomes our own suspicion,
                 # so a member that is in fact alive (say, across a healed partition) can refute.
@@ -404,18 +421,17 @@ class Node:
             PushPullTick(),
         )
         for dst in self._table.random_members(1):
-            self._send(dst, PushPull(self._snapshot()))
+            self._send_push_pull(dst)
 
     def _on_reconnect_tick(self, timer: ReconnectTick, now: float) -> None:
         table = self._table
         self._set_timer(now + self.config.reconnect_interval_s, ReconnectTick())
         if not table.live and self._join_seeds:
-            snapshot = self._snapshot()
             for seed in self._join_seeds:
-                self._send(seed, PushPull(snapshot, join=True))
+                self._send_push_pull(seed, join=True)
         dead = table.dead()
         if dead:
-            self._send(dead[self._rng.randrange(len(dead))], PushPull(self._snapshot()))
+            self._send_push_pull(dead[self._rng.randrange(len(dead))])
 
     def _on_reclaim_dead(self, timer: ReclaimDead, now: float) -> None:
         held = self._table.records.get(timer.member)
@@ -611,7 +627,13 @@ class Node:
         return self._queue.select(self.config.max_updates_per_message, budget, first=first)
 
     def _snapshot(self) -> tuple[Update, ...]:
-        return tuple(self._table.records.values())
+        return self._table.snapshot()
+
+    def _send_push_pull(self, dst: NodeId, join: bool = False, reply: bool = False) -> None:
+        """Our full state to `dst`, with its encoded size (the table keeps its records' sum)."""
+        table = self._table
+        size = _PUSH_PULL_OVERHEAD[join, reply] + array_header_size(len(table.records)) + table.wire_bytes
+        self._sends.append(Send(dst, PushPull(self._snapshot(), join=join, reply=reply), size))
 
     def _scaled(self, timeout_s: float) -> float:
         return scale_timeout(timeout_s, self.awareness) if self.config.lifeguard_lhm else timeout_s
@@ -622,6 +644,14 @@ class Node:
                 self.awareness, delta, self.config.awareness_max_multiplier
             )
 
+
+# Encoded size of a PushPull without its members array (the flags are one byte each, whatever
+# their value, but computed per pair rather than assumed).
+_PUSH_PULL_OVERHEAD: Final = {
+    (join, reply): message_overhead(PushPull((), join=join, reply=reply))
+    for join in (False, True)
+    for reply in (False, True)
+}
 
 # The lifecycle and timer tables, compiled once per phase so the per-input path is one lookup.
 TimerHandler = Callable[[Node, Any, float], None]

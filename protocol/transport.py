@@ -7,7 +7,7 @@ QUIC endpoint each implement both, and one conformance suite checks them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from .messages import Message, NodeId
 from .timers import Timer
@@ -21,6 +21,20 @@ class Transport(Protocol):
         receiver directly (the simulator); others ignore it. `reliable` asks for a stream
         rather than a datagram (full-state sync, anything over the datagram budget).
         """
+        ...
+
+
+@runtime_checkable
+class SizedTransport(Transport, Protocol):
+    """A transport that may take a message without its bytes (the simulator hands the decoded
+    message over and needs only the size). The Driver uses `send_sized` when `needs_payload` is
+    false and the Node already knows the size (a PushPull); everything else goes through `send`."""
+
+    @property
+    def needs_payload(self) -> bool: ...
+
+    def send_sized(self, dst: NodeId, size: int, message: Message, reliable: bool) -> None:
+        """As `send`, for a message of `size` encoded bytes that were not built."""
         ...
 
 

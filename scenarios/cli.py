@@ -7,7 +7,7 @@
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab split-brain DIR      (a manager sweep's strategy x shape table, as markdown)
     swimlab list
-    swimlab bench [--quick]
+    swimlab bench [--quick] [--sizes N ...] [--figure PATH]
     swimlab races [FILE.py[:NAME] ...]  (the interleaving explorer: sim.interleave.cli)
     swimlab ca init DIR | swimlab ca issue DIR NAME [--host H ...]
     swimlab node --listen HOST:PORT [--join HOST:PORT ...] --ca F --cert F --key F
@@ -259,7 +259,12 @@ def _bench(args: argparse.Namespace) -> int:
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         bench_main = module.main
-    return int(bench_main(["--quick"] if args.quick else []))
+    argv = ["--quick"] if args.quick else []
+    if args.sizes:
+        argv += ["--sizes", *map(str, args.sizes)]
+    if args.figure:
+        argv += ["--figure", args.figure]
+    return int(bench_main(argv))
 
 
 def _ca(args: argparse.Namespace) -> int:
@@ -399,6 +404,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     lst.set_defaults(func=_list)
     bench = sub.add_parser("bench", help="simulator speed and memory benchmark")
     bench.add_argument("--quick", action="store_true", help="smaller N for a fast look")
+    bench.add_argument("--sizes", type=int, nargs="+", help="N to run (default 1000 2000 5000 10000)")
+    bench.add_argument("--figure", help="figure path (default bench_sim.png; .svg beside it)")
     bench.set_defaults(func=_bench)
     races = sub.add_parser(
         "races", help="explore task and thread interleavings: the race examples or your models (FILE.py)"

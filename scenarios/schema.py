@@ -152,6 +152,11 @@ class Trace:
 class Sweep:
     grid: Mapping[str, tuple[Any, ...]] = param(factory=dict, doc='"dotted.key" = [values...]')
     seeds: int = param(3, bound=AT_LEAST_1, doc="seeds 1..K per grid point")
+    seeds_at: tuple[Mapping[str, Any], ...] = param(
+        (),
+        doc='[{ "grid.key" = value, seeds = K }, ...]: at most K seeds where a point has those '
+        "grid values (say, one at the largest N)",
+    )
     variants: Mapping[str, Mapping[str, Any]] = param(factory=dict, doc='name = { "dotted.key" = value }')
     x: str = param("", doc="the grid key on the x axis of the sweep plots")
     metrics: tuple[str, ...] = param((), doc="names from reports.summary.SUMMARY_METRICS to plot")
@@ -766,9 +771,41 @@ def _sweep(source: str, raw_sweep: Any, raw: Mapping[str, Any]) -> Sweep:
     for i, metric in enumerate(values["metrics"]):
         if metric not in SUMMARY_METRICS:
             raise ScenarioError(source, f"sweep.metrics.{i}", f"one of {', '.join(SUMMARY_METRICS)}", metric)
-    return Sweep(
-        grid=grid, seeds=values["seeds"], variants=variants, x=values["x"], metrics=values["metrics"]
+    seeds_at = tuple(
+        _seeds_at_entry(source, f"sweep.seeds_at.{i}", entry, grid)
+        for i, entry in enumerate(values["seeds_at"])
     )
+    return Sweep(
+        grid=grid,
+        seeds=values["seeds"],
+        seeds_at=seeds_at,
+        variants=variants,
+        x=values["x"],
+        metrics=values["metrics"],
+    )
+
+
+def _seeds_at_entry(
+    source: str, path: str, entry: Any, grid: Mapping[str, tuple[Any, ...]]
+) -> Mapping[str, Any]:
+    """One `[sweep] seeds_at` entry: `seeds` (an int >= 1) and one or more grid keys, each with a
+    value of its grid."""
+    if not isinstance(entry, Mapping):
+        raise ScenarioError(source, path, '{ "grid.key" = value, seeds = K }', entry)
+    seeds = entry.get("seeds")
+    if type(seeds) is not int or seeds < 1:
+        raise ScenarioError(source, f"{path}.seeds", "an integer >= 1 (required)", seeds)
+    keys = [k for k in entry if k != "seeds"]
+    if not keys:
+        raise ScenarioError(source, path, "at least one grid key besides seeds", dict(entry))
+    for key in keys:
+        if key not in grid:
+            raise ScenarioError(source, f"{path}.{key}", f"a key of sweep.grid ({', '.join(grid)})", key)
+        if entry[key] not in grid[key]:
+            raise ScenarioError(
+                source, f"{path}.{key}", f"a value of sweep.grid.{key} {list(grid[key])}", entry[key]
+            )
+    return dict(entry)
 
 
 def check_override(source: str, path: str, raw: Mapping[str, Any], key: str, value: Any) -> None:

@@ -86,6 +86,8 @@ class SweepPlan:
     variants: dict[str, dict[str, Any]]
     seeds: list[int]
     description: str = ""
+    # ([sweep] seeds_at) grid values -> at most this many seeds for a point that has them all
+    seeds_at: list[tuple[dict[str, Any], int]] = field(default_factory=list)
     x: str = ""
     metrics: list[str] = field(default_factory=list)
     base: dict[str, Any] = field(default_factory=dict)
@@ -105,9 +107,19 @@ class SweepPlan:
                     changes.extend(self.variants[value].items())
                 else:
                     changes.append((key, value))
+            cap = self.seeds_cap(params)
             for seed in self.seeds:
-                out.append(Point(index, params, seed, tuple(changes)))
+                if seed <= cap:
+                    out.append(Point(index, params, seed, tuple(changes)))
         return out
+
+    def seeds_cap(self, params: Mapping[str, Any]) -> int:
+        """The most seeds a point with these grid values runs (`[sweep] seeds_at`)."""
+        cap = len(self.seeds)
+        for values, seeds in self.seeds_at:
+            if all(k in params and params[k] == v for k, v in values.items()):
+                cap = min(cap, seeds)
+        return cap
 
     def identity(self) -> dict[str, Any]:
         """What makes two sweeps the same sweep: the scenario as overridden (comments and the
@@ -202,6 +214,9 @@ def plan_sweep(
         grid=final_grid,
         variants=variants,
         seeds=list(range(1, count + 1)),
+        seeds_at=[
+            ({k: v for k, v in entry.items() if k != "seeds"}, entry["seeds"]) for entry in sweep.seeds_at
+        ],
         description=scenario.description,
         x=x,
         metrics=list(metrics or sweep.metrics or _default_metrics(scenario)),

@@ -26,8 +26,9 @@ from .clock import SimClock
 if TYPE_CHECKING:
     from .kernel import Kernel
 
-Transmit = Callable[["Host", NodeId, bytes, Message, bool], None]
-"""Hand a send to the network: (source host, destination, payload, decoded message, reliable)."""
+Transmit = Callable[["Host", NodeId, int, bytes | None, Message, bool], None]
+"""Hand a send to the network: (source host, destination, encoded size, payload or None when
+it was not built, decoded message, reliable)."""
 
 
 class Host:
@@ -39,6 +40,7 @@ class Host:
         "kernel",
         "lives",
         "name",
+        "needs_payload",
         "net_rng",
         "node",
         "paused",
@@ -56,8 +58,11 @@ class Host:
         offset_s: float = 0.0,
         drift_ppm: float = 0.0,
         track_timers: bool = False,
+        needs_payload: bool = False,
     ) -> None:
         self.name = name
+        # The network delivers decoded messages unless it fully decodes: then bytes are needed.
+        self.needs_payload = needs_payload
         self.kernel = kernel
         self.transmit = transmit
         self.net_rng = net_rng  # the network's draws for packets this host sends
@@ -76,7 +81,10 @@ class Host:
 
     # protocol.transport.Transport --------------------------------------------------------------
     def send(self, dst: NodeId, payload: bytes, message: Message, reliable: bool) -> None:
-        self.transmit(self, dst, payload, message, reliable)
+        self.transmit(self, dst, len(payload), payload, message, reliable)
+
+    def send_sized(self, dst: NodeId, size: int, message: Message, reliable: bool) -> None:
+        self.transmit(self, dst, size, None, message, reliable)
 
     # Inputs from the kernel -------------------------------------------------------------------
     def _fire_timer(

@@ -154,10 +154,12 @@ class Network:
         )
 
     # Sending ----------------------------------------------------------------------------------
-    def send(self, src: Host, dst: NodeId, payload: bytes, message: Message, reliable: bool) -> None:
+    def send(
+        self, src: Host, dst: NodeId, size: int, payload: bytes | None, message: Message, reliable: bool
+    ) -> None:
+        """`payload` may be None (not built: the host needs only `size`) unless `full_decode`."""
         kernel = self.kernel
         now = kernel.now
-        size = len(payload)
         self.sent += 1
         self.sent_bytes += size
         src_name = src.name
@@ -198,6 +200,8 @@ class Network:
             depart = (free_at if free_at > now else now) + size / self.bandwidth
             self._egress_free_at[src_name] = depart
         data = payload if self.full_decode else None
+        if self.full_decode and data is None:
+            raise ValueError(f"full_decode: {src_name} sent {type(message).__name__} without its bytes")
         epoch = host.epoch
         duplicate = self.duplicate
         if self._impaired and self.node_duplicate:

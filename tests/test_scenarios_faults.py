@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -428,3 +429,41 @@ def test_the_run_page_shows_the_timeline_the_warnings_and_the_scenario(tmp_path:
     assert "<td>faults.1</td></tr>" in page
     assert "restart: n4 is up, left alone" in page
     assert "Scenario as it ran" in page
+
+
+# [sweep] seeds_at: fewer seeds at the costly points ----------------------------------------
+SEEDS_AT = BASE + '[sweep]\ngrid = { "cluster.nodes" = [4, 5, 6] }\nseeds = 3\n'
+
+
+def test_seeds_at_caps_the_seeds_of_matching_points(tmp_path: Path) -> None:
+    text = SEEDS_AT + 'seeds_at = [{ "cluster.nodes" = 6, seeds = 1 }, { "cluster.nodes" = 5, seeds = 2 }]\n'
+    counts = Counter(p.params["cluster.nodes"] for p in plan_sweep(write(tmp_path, text)).points())
+    assert counts == {4: 3, 5: 2, 6: 1}
+    assert Counter(
+        p.params["cluster.nodes"] for p in plan_sweep(write(tmp_path, text), seeds=2).points()
+    ) == {
+        4: 2,
+        5: 2,
+        6: 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("entry", "where"),
+    [
+        ('{ "cluster.nodes" = 6 }', "sweep.seeds_at.0.seeds: expected an integer >= 1"),
+        ('{ "cluster.nodes" = 6, seeds = 0 }', "sweep.seeds_at.0.seeds: expected an integer >= 1"),
+        ("{ seeds = 1 }", "sweep.seeds_at.0: expected at least one grid key"),
+        (
+            '{ "network.loss" = 0.1, seeds = 1 }',
+            "sweep.seeds_at.0.network.loss: expected a key of sweep.grid",
+        ),
+        (
+            '{ "cluster.nodes" = 7, seeds = 1 }',
+            "sweep.seeds_at.0.cluster.nodes: expected a value of sweep.grid",
+        ),
+        ("3", "sweep.seeds_at: expected"),
+    ],
+)
+def test_a_bad_seeds_at_entry_names_itself(tmp_path: Path, entry: str, where: str) -> None:
+    assert where in error_of(tmp_path, SEEDS_AT + f"seeds_at = [{entry}]\n")

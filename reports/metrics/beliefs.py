@@ -39,6 +39,8 @@ class Beliefs:
         self.B: npt.NDArray[np.bool_] = np.zeros((0, 0), dtype=bool)
         self.col_alive: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)
         self.wrong = 0
+        # Columns of the initial cluster, built once (not once per formed node: O(N²) at 10,000).
+        self._initial: tuple[list[str], npt.NDArray[np.intp]] | None = None
         truth.on_grow(self._grow)
 
     def _grow(self, capacity: int) -> None:
@@ -71,8 +73,11 @@ class Beliefs:
         if how == "formed":
             # Booted into an already-formed cluster: it knows every initial node alive.
             B[i, :] = False
-            name = truth.names[i]
-            B[i, [truth.index[m] for m in truth.initial if m != name]] = True
+            if self._initial is None or self._initial[0] is not truth.initial:
+                columns = np.array([truth.index[m] for m in truth.initial], dtype=np.intp)
+                self._initial = (truth.initial, columns)
+            B[i, self._initial[1]] = True
+            B[i, i] = False  # itself, if among them: self-entries stay False
         elif how != "restart-kept":
             B[i, :] = False  # a fresh process knows nobody yet
         believing = int((B[:n, i] & up[:n]).sum())  # B[i, i] is False: i itself never counts
