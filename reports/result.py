@@ -23,6 +23,7 @@ from .schema import (
     InjectedFault,
     Metrics,
     NetworkSummary,
+    OracleResult,
     RunResult,
     Verdict,
     Versions,
@@ -76,6 +77,7 @@ def build_result(
     faults: list[dict[str, Any]] | None = None,
     warnings: list[dict[str, Any]] | None = None,
     effective_scenario: dict[str, Any] | None = None,
+    oracles: list[OracleResult] | None = None,
 ) -> RunResult:
     return RunResult(
         scenario=scenario,
@@ -99,6 +101,7 @@ def build_result(
         faults=[msgspec.convert(entry, InjectedFault) for entry in faults or ()],
         warnings=[msgspec.convert(entry, FaultWarning) for entry in warnings or ()],
         effective_scenario=effective_scenario or {},
+        oracles=oracles or [],
     )
 
 

@@ -61,6 +61,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2  # not 1: the run says nothing about the protocol's validity
     for warning in result.warnings:
         print(f"warning: {warning['fault']} at {warning['t']} s: {warning['message']}", file=sys.stderr)
+    crashed = next((o for o in result.result.oracles if o.name == "run_completes" and o.ok is False), None)
+    if crashed is not None:  # the runtime raised: the run could not complete (exit 2, as before)
+        print(f"error: {scenario.source}: run failed: {crashed.detail}", file=sys.stderr)
     if not args.quiet:
         m = result.metrics
         fp = m.false_positives
@@ -78,6 +81,7 @@ def _run(args: argparse.Namespace) -> int:
             f" load {m.load.messages_per_node_per_s:.2f} msg/node/s"
         )
         _print_crashes(m.detection)
+        _print_oracles(result.result.oracles)
         for r in m.recoveries:
             print(f"  {r.op} at {r.t:g} s: views agreed and stayed agreed {_after(r.converged_s)}")
         if m.manager is not None:
@@ -87,7 +91,18 @@ def _run(args: argparse.Namespace) -> int:
                 f" survivors {mm.survivors} {mm.serving_at_end}, downed {mm.downed}"
             )
         print(f"  -> {out / 'index.html'}")
-    return result.exit_code
+    return 2 if crashed is not None else result.exit_code
+
+
+def _print_oracles(oracles: Sequence[Any]) -> None:
+    """One line for the oracles that held, one per violation (reports/oracles.py)."""
+    violated = [o for o in oracles if o.ok is False]
+    held = sum(1 for o in oracles if o.ok)
+    unjudged = len(oracles) - held - len(violated)
+    print(f"  oracles: {held} held, {len(violated)} violated, {unjudged} not judged")
+    for o in violated:
+        where = f" (trace.jsonl:{o.record})" if o.record is not None else ""
+        print(f"  VIOLATED {o.name}: {o.detail}{where}")
 
 
 SHOWN_CRASHES = 5  # the console lists the slowest; index.html lists every crash

@@ -21,6 +21,7 @@ from swimlab.protocol.streams import stream
 from swimlab.reports.checks import EXIT_CODES, CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.metrics.manager import window_s
+from swimlab.reports.oracles import Oracles
 from swimlab.reports.result import build_result, write_result
 from swimlab.reports.schema import Metrics, RunResult, to_json
 from swimlab.reports.trace import TraceWriter
@@ -164,7 +165,13 @@ def run_scenario(
     )
     out = Path(out_dir) if out_dir is not None else None
     trace_file = None
-    feed = acc.feed
+    oracles = Oracles()
+    acc_feed, oracle_feed = acc.feed, oracles.feed
+
+    def feed(record: trace_schema.TraceRecord) -> None:
+        acc_feed(record)
+        oracle_feed(record)
+
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         trace_file = open(out / "trace.jsonl", "w", encoding="utf-8", newline="\n")  # noqa: SIM115
@@ -226,7 +233,10 @@ def run_scenario(
             if on_progress is not None:
                 on_progress(now)
 
-        rt.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
+        try:
+            rt.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
+        except Exception as exc:  # a finding (oracle run_completes), not a crash of the tool
+            oracles.crashed(exc)
         if bar is not None:
             bar.close()
         sink(trace_schema.end(rt.now, **rt.counters()))
@@ -236,6 +246,7 @@ def run_scenario(
     wall_s = time.perf_counter() - wall0
     metrics = acc.finish(scenario.duration_s, wall_s)
     checks = run_checks(metrics, scenario.checks)
+    oracle_results = oracles.finish(rt.now)
     v = verdict(checks)
     result = build_result(
         scenario=scenario.name,
@@ -256,6 +267,7 @@ def run_scenario(
         faults=nemesis.resolved_timeline(),
         warnings=nemesis.warnings,
         effective_scenario=effective(scenario),
+        oracles=oracle_results,
     )
     if out is not None:
         write_result(out / "result.json", result)
