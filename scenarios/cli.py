@@ -3,6 +3,9 @@
     swimlab run SCENARIO [--seed N] [--out DIR] [--set KEY=VALUE ...] [--quiet]
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--metrics M1,M2] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
+    swimlab search SCENARIO --budget N [--seed S] [--executor local|dask://HOST:PORT] [--workers N]
+                   [--set KEY=VALUE ...] [--out DIR]   (exit 1: an oracle violated, the shrunk
+                   schedule written to DIR)
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab split-brain DIR      (a manager sweep's strategy x shape table, as markdown)
     swimlab list
@@ -173,6 +176,46 @@ def _sweep(args: argparse.Namespace) -> int:
             elif p.verdict != "valid":
                 print(f"  {(p.verdict or '').upper()} {p.params} seed {p.seed}: {p.verdict_reason}")
         print(f"  -> {outcome.out_dir / 'index.html'}")
+    return outcome.exit_code
+
+
+def _search(args: argparse.Namespace) -> int:
+    from swimlab.reports.coverage import SITUATIONS
+
+    from .search import run_search
+
+    try:
+        outcome = run_search(
+            args.scenario,
+            args.budget,
+            seed=args.seed,
+            executor=args.executor,
+            workers=args.workers,
+            overrides=args.set or (),
+            out_dir=args.out,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stopped = " (interrupted: Ctrl-C)" if outcome.interrupted else ""
+    print(
+        f"search {outcome.scenario}: {outcome.tried} schedules tried, {outcome.failures} failing"
+        f" ({outcome.wall_s:.1f} s wall){stopped}"
+    )
+    width = max(len(s) for s in SITUATIONS)
+    print("  coverage (runs reaching it / times reached):")
+    for situation in SITUATIONS:
+        print(f"    {situation:{width}}  {outcome.coverage.get(situation, 0):>8}")
+    never = [s for s in SITUATIONS if not outcome.coverage.get(s)]
+    print(f"  never reached: {', '.join(never) if never else 'none'}")
+    if outcome.found is not None and outcome.written is not None:
+        found = outcome.found
+        print(f"  FOUND {found['oracle']}: {found['detail']}")
+        print(f"  shrunk to {len(found['schedule']['faults'])} fault(s): {outcome.written}")
+        print(f"  replay: swimlab run {outcome.written}")
+    else:
+        print("  no oracle violated")
     return outcome.exit_code
 
 
@@ -351,6 +394,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     sweep.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
     sweep.set_defaults(func=_sweep)
+    search = sub.add_parser(
+        "search", help="search fault schedules in a scenario's [search] envelope; shrink what fails"
+    )
+    search.add_argument("scenario", help="a library name or a .toml path with a [search] table")
+    search.add_argument("--budget", type=int, required=True, help="how many schedules to try")
+    search.add_argument("--seed", type=int, default=0, help="the search's seed (shards use seed*1000+i)")
+    search.add_argument(
+        "--executor", default="local", help="local (a process pool) or dask://HOST:PORT (a Dask scheduler)"
+    )
+    search.add_argument("--workers", type=int, default=1, help="parallel shards (default 1: in process)")
+    search.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario value")
+    search.add_argument("--out", default="found", help="folder for the shrunk scenario (default: found)")
+    search.add_argument("--quiet", action="store_true", help="no progress bar")
+    search.set_defaults(func=_search)
     report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")
     report.add_argument("folder", help="a run folder (result.json) or a sweep folder (sweep.json)")
     report.set_defaults(func=_report)

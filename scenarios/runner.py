@@ -142,11 +142,13 @@ def run_scenario(
     command: str | None = None,
     render: bool = True,
     runtime: str = "sim",
+    observers: Sequence[Callable[[trace_schema.TraceRecord], None]] = (),
 ) -> Result:
     """Run `scenario` on `runtime` with `seed`; write files into `out_dir` if given.
 
     `command` is the command line that reproduces the run, shown in index.html (default:
     `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
+    `observers` see every trace record too (the fault search counts its coverage with one).
     """
     check_runtime(scenario, runtime)
     if seed < 0:
@@ -171,6 +173,8 @@ def run_scenario(
     def feed(record: trace_schema.TraceRecord) -> None:
         acc_feed(record)
         oracle_feed(record)
+        for observe in observers:
+            observe(record)
 
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)

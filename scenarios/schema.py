@@ -240,6 +240,7 @@ class _TopLevel:
     faults: tuple[Mapping[str, Any], ...] = param(())
     sweep: Mapping[str, Any] = param(factory=dict)
     manager: Mapping[str, Any] | None = param(None)
+    search: Mapping[str, Any] | None = param(None)  # the fault search's envelope (search.py)
 
 
 # The scenario ---------------------------------------------------------------------------------
@@ -291,6 +292,10 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
     faults = tuple(_fault(ctx, f"faults.{i}", f, top_level=True) for i, f in enumerate(top.faults))
     _check_process_life(ctx, faults)
     sweep = _sweep(source, top.sweep, raw) if top.sweep else None
+    if top.search is not None:
+        from .search import envelope  # search.py validates its own table (and imports this module)
+
+        envelope(source, raw)
     return Scenario(
         name=top.name or default_name,
         description=top.description,
