@@ -27,6 +27,7 @@ from swimlab.protocol.config import Config
 from swimlab.protocol.driver import Driver
 from swimlab.protocol.events import Event
 from swimlab.protocol.faults import Cause
+from swimlab.protocol.lifecycle import Lifecycle
 from swimlab.protocol.messages import MemberState, NodeId, Update
 from swimlab.protocol.node import Node
 
@@ -255,9 +256,17 @@ class LiveCluster:
         host.crash()
         self._host(name, "down", "crash")
 
+    def has_left(self, name: NodeId) -> bool:
+        node = self.hosts[name].node
+        return node is not None and node.lifecycle is Lifecycle.LEFT
+
     def restart(self, name: NodeId, wiped: bool) -> None:
         """Bring a crashed host back at the same address: a new Node (wiped) or the old one resumed."""
         host = self.hosts[name]
+        if not wiped and self.has_left(name):
+            raise ValueError(
+                f"restart of {name} with state kept: it left the cluster, so a kept restart needs a crashed node"
+            )
         if host.up:
             self.crash(name)
         how: trace_schema.HostHow = "restart-wiped" if wiped or host.driver is None else "restart-kept"

@@ -24,6 +24,10 @@ records (`[trace] messages`, on for small clusters).
 - `events_dropped`: an `events_dropped` record;
 - `one_way_partition`: a cut where some node drops a peer that does not drop it;
 - `member_left`: a graceful leave.
+
+Beside them, one measure of how close a run came to a liveness failure, which the search
+climbs (hypothesis `target`): `held_dead_s`, the longest a live node was held dead by every
+other live node (the `reachable_not_dead_everywhere` oracle fails when it passes a bound).
 """
 
 from __future__ import annotations
@@ -72,18 +76,25 @@ class Coverage:
             tuple[str, str], int
         ] = {}  # (relay, origin) -> stage 1 got ping-req, 2 pinged, 3 acked
         self._partitioned = False
+        self._live: set[str] = set()
+        self._dead_since: dict[str, float] = {}
+        self.held_dead_s = 0.0
 
     def feed(self, record: TraceRecord) -> None:
         r: Any = record
         kind = r["kind"]
         if kind == "state":
             self._on_state(r)
+            self._held_dead(r["t"])
         elif kind == "host":
             self._on_host(r)
+            self._held_dead(r["t"])
         elif kind == "grudge":
             self._on_grudge(r)
         elif kind in ("deliver", "send"):
             self._on_message(kind, r)
+        elif kind == "end":
+            self.finish(r["t"])
 
     def _on_state(self, r: Mapping[str, Any]) -> None:
         event, node = r["event"], r["node"]
@@ -121,6 +132,10 @@ class Coverage:
 
     def _on_host(self, r: Mapping[str, Any]) -> None:
         node, how, t = r["node"], r["how"], r["t"]
+        if r["status"] == "up":
+            self._live.add(node)
+        else:
+            self._live.discard(node)
         if r["status"] == "up":
             if how == "restart-wiped" and self._own.get(node, 0) > 0:
                 self.counts["wiped_restart_lower_incarnation"] += 1
@@ -169,6 +184,24 @@ class Coverage:
         elif msg == "Ack" and self._relay.get((src, dst)) == 3:
             self.counts["indirect_probe_succeeded"] += 1
             del self._relay[(src, dst)]
+
+    def _held_dead(self, t: float) -> None:
+        """Update which live nodes every other live node holds down, and the longest so far."""
+        live = self._live
+        for m in live:
+            others = [o for o in live if o != m]
+            if others and all(m not in self._up.get(o, ()) for o in others):
+                since = self._dead_since.setdefault(m, t)
+                self.held_dead_s = max(self.held_dead_s, t - since)
+            else:
+                self._dead_since.pop(m, None)
+        for m in [m for m in self._dead_since if m not in live]:
+            del self._dead_since[m]
+
+    def finish(self, t: float) -> None:
+        """The run ended at `t`: close the open intervals."""
+        for since in self._dead_since.values():
+            self.held_dead_s = max(self.held_dead_s, t - since)
 
     def reached(self) -> int:
         """How many distinct situations this trace reached (what the search maximises)."""

@@ -24,7 +24,8 @@ Rules of a drawn schedule:
 
 Steering: swarm testing (each schedule enables a random subset of the envelope's operations,
 `swarm = true`) and hypothesis's `target()` on the number of coverage situations a run reached
-(`reports/coverage.py`).
+and on the longest a live node was held dead by every other live node (`reports/coverage.py`:
+how close the run came to a liveness failure).
 
 Shards: the budget is split into shards with their own hypothesis seeds (seed * 1000 + i), run
 on a local process pool or Dask like sweep points; each shard searches and shrinks on its own.
@@ -348,6 +349,7 @@ class Outcome:
     record: int | None
     coverage: Counter[str]
     reached: int
+    held_dead_s: float
 
 
 def run_schedule(
@@ -384,6 +386,7 @@ def run_schedule(
         record=None if failed is None else failed.record,
         coverage=coverage.counts,
         reached=coverage.reached(),
+        held_dead_s=coverage.held_dead_s,
     )
     return outcome, raw
 
@@ -449,6 +452,7 @@ def run_shard(
         state["tried"] += 1
         state["coverage"].update(outcome.coverage)
         target(float(outcome.reached), label="coverage situations reached")
+        target(outcome.held_dead_s, label="longest a live node was held dead everywhere (s)")
         failed = outcome.failed is not None
         if failed:
             state["failures"] += 1

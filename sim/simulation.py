@@ -30,6 +30,7 @@ from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.events import Event
 from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause, Direction
+from swimlab.protocol.lifecycle import Lifecycle
 from swimlab.protocol.messages import MemberState, NodeId, Update
 
 from .host import Host
@@ -147,6 +148,10 @@ class Simulation:
     def is_up(self, name: NodeId) -> bool:
         return self.hosts[name].up
 
+    def has_left(self, name: NodeId) -> bool:
+        node = self.hosts[name].node
+        return node is not None and node.lifecycle is Lifecycle.LEFT
+
     # Process life -------------------------------------------------------------------------------
     def add_node(self, name: NodeId, *, offset_s: float = 0.0, drift_ppm: float = 0.0) -> None:
         self.add_host(name, offset_s, drift_ppm, self.track_timers)
@@ -209,6 +214,10 @@ class Simulation:
     def restart(self, name: NodeId, wiped: bool) -> None:
         """Bring a crashed host back: a new Node (wiped) or the old one recovered (kept: `Node.recover`)."""
         host = self.hosts[name]
+        if not wiped and self.has_left(name):
+            raise ValueError(
+                f"restart of {name} with state kept: it left the cluster, so a kept restart needs a crashed node"
+            )
         if host.up:
             host.crash()
             self._host_record(name, "down", "crash")
