@@ -21,9 +21,10 @@ Nodes
   that left raises `ValueError` (the nemesis never asks it; it warns and leaves the node alone).
 
 Every fault operation below takes effect at `now` and returns at once (a pause's end is
-scheduled by the runtime itself). None raises for a node in the wrong state, except a kept restart of a node that left (above):
-`crash`, `leave` and `pause` of a node that is down (or, for `pause`, already paused) do
-nothing and record nothing; `restart` of a node that is up crashes it first. (The nemesis never asks for these: it
+scheduled by the runtime itself). None raises for a node in the wrong state, except a kept
+restart of a node that left (above): `crash`, `leave` and `pause` of a node that is down (or,
+for `pause`, already paused) do nothing and record nothing; `restart` of a node that is up
+crashes it first. (The nemesis never asks for these: it
 leaves such nodes alone and warns, so a runtime's choice here does not change a run.) Settings
 (`set_*`, `partition`) are absolute, so applying one twice is the same as once; a rate or delay
 of 0 (or `on = False`) turns it off; they apply to a node whether it is up or down and persist

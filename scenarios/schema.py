@@ -711,7 +711,7 @@ def _check_process_life(ctx: _Ctx, faults: Sequence[Fault]) -> None:
                 why[node] = f"{fault.path} {verb} at {t} s"
                 if isinstance(p, Leave):
                     left.add(node)
-                elif isinstance(p, Restart) or isinstance(p, Crash):
+                elif isinstance(p, Restart | Crash):
                     left.discard(node)
 
 

@@ -165,7 +165,7 @@ def schedules(env: Envelope, targets: list[str], all_nodes: list[str], seeds: li
         if env.swarm and len(enabled) > 1:
             enabled = [op for op in env.ops if draw(st.booleans())] or [draw(st.sampled_from(env.ops))]
         run_seed = draw(st.integers(0, 2**16 - 1))
-        slots = int(round((env.to_s - env.from_s) / STEP_S))
+        slots = round((env.to_s - env.from_s) / STEP_S)
         count = draw(st.integers(1, env.max_faults))
         times = sorted(draw(st.lists(st.integers(0, slots - 1), min_size=count, max_size=count)))
         life = _Life(up=list(all_nodes), seeds=set(seeds))
@@ -635,7 +635,8 @@ def write_found(
         f"# Violated invariant: {found['oracle']} (reports/oracles.py)",
         f"#   {found['detail']}",
         f"#   first violating record: trace.jsonl line {found['record']}",
-        f"# Shrunk to {faults} fault(s) + the liveness phase (heal at {scenario['faults'][-1]['at_s']} s, then settle)",
+        f"# Shrunk to {faults} fault(s) + the liveness phase"
+        f" (heal at {scenario['faults'][-1]['at_s']} s, then settle)",
         f"#   found after {shard['first_at']} schedules of shard seed {shard['seed']};"
         f" faults per failing schedule as it shrank: {history}",
         *(["#   (interrupted: the shrink did not finish)"] if outcome.interrupted else []),
