@@ -258,14 +258,14 @@ class LiveCluster:
 
     def has_left(self, name: NodeId) -> bool:
         node = self.hosts[name].node
-        return node is not None and node.lifecycle is Lifecycle.LEFT
+        return getattr(node, "lifecycle", None) is Lifecycle.LEFT  # a Node, or a manager wrapping one
 
     def restart(self, name: NodeId, wiped: bool) -> None:
         """Bring a crashed host back at the same address: a new Node (wiped) or the old one resumed."""
         host = self.hosts[name]
         if not wiped and self.has_left(name):
             raise ValueError(
-                f"restart of {name} with state kept: it left the cluster, so a kept restart needs a crashed node"
+                f"restart of {name} (state kept): it left the cluster; a kept restart needs a crashed node"
             )
         if host.up:
             self.crash(name)

@@ -303,7 +303,7 @@ def _draw_fault(
         step = STEP_S * draw(st.integers(0, int(env.step_max_s / STEP_S)))
         steps = int(env.drift_ppm_max / 500)
         drift = 500.0 * draw(st.integers(-steps, steps)) if steps else 0.0
-        out = sel.copy()
+        out = dict[str, Any](sel)
         if step:
             out["step_s"] = step
         if drift or not step:

@@ -216,7 +216,7 @@ class Simulation:
         host = self.hosts[name]
         if not wiped and self.has_left(name):
             raise ValueError(
-                f"restart of {name} with state kept: it left the cluster, so a kept restart needs a crashed node"
+                f"restart of {name} (state kept): it left the cluster; a kept restart needs a crashed node"
             )
         if host.up:
             host.crash()
