@@ -626,7 +626,7 @@ def write_found(
     body = tomli_w.dumps(scenario)
     digest = trace_digest(body, path.name)
     faults = len(found["schedule"]["faults"])
-    history = " -> ".join(str(n) for n in shard["history"])
+    history = shrink_history(shard["history"])
     sets = "".join(f" --set {o}" for o in overrides)
     planted = os.environ.get(PLANTED_ENV, "")
     lines = [
@@ -645,6 +645,19 @@ def write_found(
     ]
     path.write_text("\n".join(lines) + body, encoding="utf-8")
     return path
+
+
+def shrink_history(lengths: Sequence[int]) -> str:
+    """Faults per failing schedule as the shrink went, runs folded: `5 -> 3 (x12) -> 2`."""
+    parts: list[str] = []
+    i = 0
+    while i < len(lengths):
+        j = i
+        while j < len(lengths) and lengths[j] == lengths[i]:
+            j += 1
+        parts.append(f"{lengths[i]}" + (f" (x{j - i})" if j - i > 1 else ""))
+        i = j
+    return " -> ".join(parts)
 
 
 def trace_digest(toml_text: str, file_name: str = "replay.toml") -> str:
