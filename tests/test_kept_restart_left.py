@@ -62,7 +62,7 @@ def test_the_runtime_refuses_a_kept_restart_of_a_left_node() -> None:
     sim.leave("n1")
     sim.run(6.0)
     assert not sim.is_up("n1") and sim.has_left("n1")
-    with pytest.raises(ValueError, match="n1 .state kept.: it left the cluster"):
+    with pytest.raises(ValueError, match=r"n1 .state kept.: it left the cluster"):
         sim.restart("n1", wiped=False)
     sim.restart("n1", wiped=True)
     assert sim.is_up("n1") and not sim.has_left("n1")
