@@ -119,3 +119,14 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         run_search(str(envelope_file(tmp_path)), budget=0)
     with pytest.raises(ScenarioError, match=r"search: expected a \[search\] table"):
         run_search("crash_one", budget=1)
+
+
+def test_shards_run_on_an_executor_and_add_up(tmp_path: Path) -> None:
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(2) as pool:
+        outcome = run_search(
+            str(envelope_file(tmp_path)), budget=4, seed=3, executor=pool, out_dir=tmp_path, shard_size=2
+        )
+    assert outcome.tried == 4 and outcome.found is None
+    assert sum(outcome.coverage.values()) > 0
