@@ -11,8 +11,9 @@ byte for byte (same trace; its sha256 is in the file's comment, with the oracle,
 the shrink history).
 
 Rules of a drawn schedule:
-- Faults name their nodes (random picks only where the state is unknown, after churn), fire on a
-  0.5 s grid inside `[from_s, to_s)`, and everything with a duration ends by `to_s`.
+- Faults name their nodes, or (a quarter of crashes, leaves and restarts, and all of them once
+  the state is unknown: after churn or a random pick) pick at random with `count`; they fire on
+  a 0.5 s grid inside `[from_s, to_s)`, and everything with a duration ends by `to_s`.
 - Crash, leave and pause hit up nodes; seed nodes are spared unless `include_seeds` (with no
   seed up, nodes that restart wiped or join have nobody to join through: a different
   experiment). At least two initial nodes stay up. A kept restart needs a crashed node; a node
@@ -215,6 +216,8 @@ def _draw_fault(
         return sorted(chosen, key=pool.index)
 
     spare_seeds = [x for x in life.up if env.include_seeds or x not in life.seeds]
+    if op in ("crash", "leave", "restart") and life.known and draw(st.integers(0, 3)) == 3:
+        life.known = False  # a random pick (the scenario language has them too): who is hit is unknown
     if op in ("crash", "leave"):
         if not life.known:
             return {"count": 1}
@@ -232,7 +235,7 @@ def _draw_fault(
         states = list(env.restart_states)
         state = draw(st.sampled_from(states))
         if not life.known:
-            return {"count": 1, "state": state} if state == "wiped" or "kept" in states else None
+            return {"count": 1, "state": state}
         pool = list(life.crashed)
         if state == "wiped":
             pool += [x for x, when in life.left.items() if t - when >= LINGER_S]
