@@ -275,7 +275,7 @@ class LiveCluster:
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]
-        if not host.up:
+        if not host.up or self.has_left(name):  # down, or leaving already: nothing to do
             return
         self._host(name, "left", "leave")
         host.leave()

@@ -97,15 +97,17 @@ class Nemesis:
         return keep
 
     def _not_left(self, fault: Fault, names: list[str], doing: str) -> list[str]:
-        """The nodes a kept restart can resume; a warning names those that left the cluster."""
+        """The nodes a kept restart can resume, or a leave can make leave; a warning names those
+        that left the cluster."""
         keep = [name for name in names if not self.rt.has_left(name)]
         gone = [name for name in names if name not in keep]
         if gone:
-            self._warn(
-                fault,
-                f"{doing}: {', '.join(gone)} left the cluster; a kept restart needs a crashed node"
-                ' (state = "wiped" brings it back), left alone',
+            why = (
+                "already left (it lingers 2 s before it exits)"
+                if doing == "leave"
+                else 'left the cluster; a kept restart needs a crashed node (state = "wiped" brings it back)'
             )
+            self._warn(fault, f"{doing}: {', '.join(gone)} {why}, left alone")
         return keep
 
     # Selection ----------------------------------------------------------------------------------
@@ -176,6 +178,8 @@ class Nemesis:
         elif isinstance(p, Restart):
             names = self._in_state(fault, names, False, "restart")
         if isinstance(p, Restart | MassRestart | RollingRestart) and p.state == "kept":
+            names = self._not_left(fault, names, fault.op)
+        if isinstance(p, Leave):
             names = self._not_left(fault, names, fault.op)
         rt.record_fault(fault.op, names, **recorded(p))
         extra: dict[str, Any] = {"params": recorded(p)}
@@ -333,6 +337,8 @@ class Nemesis:
 
     def _random_up(self, fault: Fault, rng: random.Random, op: str, operation: Callable[[str], None]) -> None:
         pool = [x for x in self._up() if x not in self.join_seeds]
+        if op == "leave":  # a node still lingering after its leave is up, but cannot leave again
+            pool = [x for x in pool if not self.rt.has_left(x)]
         if pool:
             name = rng.choice(pool)
             self.rt.record_fault(op, [name])

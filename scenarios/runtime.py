@@ -23,9 +23,9 @@ Nodes
 Every fault operation below takes effect at `now` and returns at once (a pause's end is
 scheduled by the runtime itself). None raises for a node in the wrong state, except a kept
 restart of a node that left (above): `crash`, `leave` and `pause` of a node that is down (or,
-for `pause`, already paused) do nothing and record nothing; `restart` of a node that is up
-crashes it first. (The nemesis never asks for these: it
-leaves such nodes alone and warns, so a runtime's choice here does not change a run.) Settings
+for `pause`, already paused; for `leave`, one that already left and lingers) do nothing
+and record nothing; `restart` of a node that is up crashes it first. (The nemesis never asks
+for these: it leaves such nodes alone and warns, so a runtime's choice here does not change a run.) Settings
 (`set_*`, `partition`) are absolute, so applying one twice is the same as once; a rate or delay
 of 0 (or `on = False`) turns it off; they apply to a node whether it is up or down and persist
 across its restarts. `clock_step` and `set_drift` act on the node's clock, which outlives

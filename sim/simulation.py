@@ -230,7 +230,7 @@ class Simulation:
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]
-        if not host.up:
+        if not host.up or self.has_left(name):  # down, or leaving already: nothing to do
             return
         self._host_record(name, "left", "leave")
         host.driver.leave()

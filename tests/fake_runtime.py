@@ -73,7 +73,7 @@ class FakeRuntime:
         self.log.append(("restart", self._time, name, wiped))
 
     def leave(self, name: str) -> None:
-        if self.up[name]:
+        if self.up[name] and name not in self.left:
             self.left.add(name)
             self.log.append(("leave", self._time, name))
             self.at(self._time + 2.0, self._exit, name)
