@@ -17,7 +17,7 @@ from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Direction
 
 
 class FakeRuntime:
-    __slots__ = ("_queue", "_seq", "_time", "capabilities", "log", "name", "up")
+    __slots__ = ("_queue", "_seq", "_time", "capabilities", "left", "log", "name", "up")
 
     def __init__(self, names: Sequence[str], capabilities: frozenset[Capability] = ALL_CAPABILITIES) -> None:
         self.name = "fake"
