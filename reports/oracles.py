@@ -282,6 +282,8 @@ class Oracles:
 
     def _dead_everywhere(self, t: float, live: list[str]) -> None:
         links = self.truth.links
+        for m in [m for m in self._dead_everywhere_since if m not in live]:
+            del self._dead_everywhere_since[m]  # down now: no longer owed a place in the views
         for m in live:
             others = [o for o in live if o != m]
             reach = sum(1 for o in others if not links.cut_now(o, m))

@@ -84,6 +84,10 @@ def test_a_reachable_node_held_dead_everywhere_too_long_is_caught() -> None:
     result = judge(records, end=12.0 + limit + 5)["reachable_not_dead_everywhere"]
     assert result.ok is False and "n1" in result.detail
     assert judge(records, end=12.0 + limit - 5)["reachable_not_dead_everywhere"].ok is True
+    # Held dead everywhere, then it crashes for good: nothing is owed to a down node (the
+    # search found the oracle forgetting this).
+    records.append(ts.host(20.0, "n1", "down", "crash"))
+    assert judge(records, end=12.0 + limit + 5)["reachable_not_dead_everywhere"].ok is True
 
 
 def test_views_that_never_converge_after_the_last_fault_are_caught() -> None:
