@@ -204,7 +204,7 @@ def _search(args: argparse.Namespace) -> int:
         f" ({outcome.wall_s:.1f} s wall){stopped}"
     )
     width = max(len(s) for s in SITUATIONS)
-    print("  coverage (runs reaching it / times reached):")
+    print("  coverage (times each situation was reached, over every run):")
     for situation in SITUATIONS:
         print(f"    {situation:{width}}  {outcome.coverage.get(situation, 0):>8}")
     never = [s for s in SITUATIONS if not outcome.coverage.get(s)]
