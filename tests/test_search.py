@@ -130,3 +130,14 @@ def test_shards_run_on_an_executor_and_add_up(tmp_path: Path) -> None:
         )
     assert outcome.tried == 4 and outcome.found is None
     assert sum(outcome.coverage.values()) > 0
+
+
+def test_the_readme_documents_every_envelope_key() -> None:
+    import dataclasses
+
+    from swimlab.scenarios.search import Envelope
+
+    readme = (Path(__file__).resolve().parent.parent / "scenarios" / "README.md").read_text()
+    section = readme[readme.index("## Fault search") : readme.index("## Sweeps")]
+    for field in dataclasses.fields(Envelope):
+        assert f"`{field.name}`" in section, f"search.{field.name} undocumented"
