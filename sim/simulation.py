@@ -150,7 +150,7 @@ class Simulation:
 
     def has_left(self, name: NodeId) -> bool:
         node = self.hosts[name].node
-        return node is not None and node.lifecycle is Lifecycle.LEFT
+        return getattr(node, "lifecycle", None) is Lifecycle.LEFT  # a Node, or a manager wrapping one
 
     # Process life -------------------------------------------------------------------------------
     def add_node(self, name: NodeId, *, offset_s: float = 0.0, drift_ppm: float = 0.0) -> None:
