@@ -26,6 +26,7 @@ from swimlab.protocol.config import Config
 from swimlab.protocol.driver import Driver
 from swimlab.protocol.events import Event
 from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause
+from swimlab.protocol.lifecycle import Lifecycle
 from swimlab.protocol.messages import MemberState, NodeId, Update
 from swimlab.protocol.node import Node
 from swimlab.protocol.streams import stream
@@ -293,9 +294,17 @@ class LiveCluster:
         host.crash()
         self._host(name, "down", "crash")
 
+    def has_left(self, name: NodeId) -> bool:
+        node = self.hosts[name].node
+        return getattr(node, "lifecycle", None) is Lifecycle.LEFT  # a Node, or a manager wrapping one
+
     def restart(self, name: NodeId, wiped: bool) -> None:
         """Bring a crashed host back at the same address: a new Node (wiped) or the old one resumed."""
         host = self.hosts[name]
+        if not wiped and self.has_left(name):
+            raise ValueError(
+                f"restart of {name} (state kept): it left the cluster; a kept restart needs a crashed node"
+            )
         if host.up:
             self.crash(name)
         how: trace_schema.HostHow = "restart-wiped" if wiped or host.driver is None else "restart-kept"
@@ -304,7 +313,7 @@ class LiveCluster:
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]
-        if not host.up:
+        if not host.up or self.has_left(name):  # down, or leaving already: nothing to do
             return
         self._host(name, "left", "leave")
         host.leave()

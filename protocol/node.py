@@ -108,7 +108,9 @@ from .messages import (
 )
 from .notifications import NOTIFICATIONS
 from .phi import PeerDetectors, PhiAccrualDetector
+from .planted import ACTIVE as _PLANTED
 from .precedence import Verdict, judge_about_others, judge_about_self, refuted_incarnation
+from .reconnect import DeadRotation
 from .suspicion import Suspicions
 from .timers import (
     TIMER_DISPATCH,
@@ -167,6 +169,7 @@ class Node:
         self._phase = _PHASES[Lifecycle.NEW]
         self._rng = rng
         self._table = MemberTable(name, rng, config.gossip_to_the_dead_s)
+        self._reconnect = DeadRotation(rng)
         self._suspicions = Suspicions(config)
         self._probe: _Probe | None = None
         self._relayed: dict[int, tuple[NodeId, int]] = {}  # our ping seq → (origin, origin's seq)
@@ -356,6 +359,11 @@ class Node:
                 # Invariant 4, memberlist's mergeState: a remote death becomes our own suspicion,
                 # so a member that is in fact alive (say, across a healed partition) can refute.
                 record = Update(SUSPECT, record.member, record.incarnation, self.name)
+            if _PLANTED and "pushpull_older_wins" in _PLANTED:
+                held = self._table.records.get(record.member)
+                if held is not None and record.member != self.name and record.incarnation < held.incarnation:
+                    self._replace(held, record, now)
+                    continue
             self._learn(record, now)
 
     # Timers -------------------------------------------------------------------------------
@@ -396,6 +404,11 @@ class Node:
             self._send(origin, Nack(origin_seq, self._piggyback()))
 
     def _on_suspicion_timeout(self, timer: SuspicionTimeout, now: float) -> None:
+        if _PLANTED and "suspicion_ignores_incarnation" in _PLANTED:
+            stale = self._table.records.get(timer.member)
+            if stale is not None and not stale.is_down:
+                self._learn(Update(DEAD, timer.member, stale.incarnation, self.name), now)
+            return
         if not self._suspicions.is_current(timer):
             return
         held = self._table.records.get(timer.member)
@@ -430,8 +443,13 @@ class Node:
             for seed in self._join_seeds:
                 self._send_push_pull(seed, join=True)
         dead = table.dead()
-        if dead:
-            self._send_push_pull(dead[self._rng.randrange(len(dead))])
+        if _PLANTED and ("dead_never_reconnected" in _PLANTED or "reconnect_random" in _PLANTED):
+            if dead and "reconnect_random" in _PLANTED:  # the code before reconnect.py
+                self._send_push_pull(dead[self._rng.randrange(len(dead))])
+            return
+        target = self._reconnect.next(dead)  # round-robin: bounded, see reconnect.py
+        if target is not None:
+            self._send_push_pull(target)
 
     def _on_reclaim_dead(self, timer: ReclaimDead, now: float) -> None:
         held = self._table.records.get(timer.member)
@@ -533,6 +551,8 @@ class Node:
 
     def _refute(self, accusation: Update) -> None:
         self.incarnation = refuted_incarnation(self.incarnation, accusation.incarnation)
+        if _PLANTED and "refute_no_bump" in _PLANTED:
+            self.incarnation = max(self.incarnation - 1, accusation.incarnation)
         record = Update(ALIVE, self.name, self.incarnation, self.name)
         self._table.set_own(record)
         self._queue.enqueue(record)

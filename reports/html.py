@@ -241,6 +241,22 @@ def crashes_table(detection: Sequence[CrashDetection], dissemination: Sequence[D
     return table(rows, header)
 
 
+def oracles_section(result: RunResult) -> list[str]:
+    """The invariant oracles (reports/oracles.py): judged on every run, apart from the verdict."""
+    if not result.oracles:
+        return []
+    rows = [
+        (VERDICT_MARK[o.ok], o.name, o.detail, "" if o.record is None else f"trace.jsonl:{o.record}")
+        for o in result.oracles
+    ]
+    return [
+        '<h3 id="oracles">Invariant oracles</h3>',
+        '<p class="note">Properties every run must have (reports/oracles.py); they do not change the '
+        "verdict. A violation names its first record.</p>",
+        table(rows, ("", "oracle", "judged", "first violation")),
+    ]
+
+
 def run_page(
     folder: Path,
     result: RunResult,
@@ -288,6 +304,7 @@ def run_page(
         checks
         if result.checks
         else '<p class="note">No checks requested: VALID only in that nothing was asked of the run.</p>',
+        *oracles_section(result),
         '<h2 id="faults">Fault timeline</h2>',
         *fault_timeline(spans, result.duration_s),
     ]

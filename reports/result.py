@@ -24,6 +24,7 @@ from .schema import (
     LoopLag,
     Metrics,
     NetworkSummary,
+    OracleResult,
     RunResult,
     Verdict,
     Versions,
@@ -79,6 +80,7 @@ def build_result(
     effective_scenario: dict[str, Any] | None = None,
     loop_lag: LoopLag | None = None,
     verdict_reason: str | None = None,
+    oracles: list[OracleResult] | None = None,
 ) -> RunResult:
     """`verdict_reason` overrides the one read from the checks (a run judged by its loop lag)."""
     return RunResult(
@@ -104,6 +106,7 @@ def build_result(
         warnings=[msgspec.convert(entry, FaultWarning) for entry in warnings or ()],
         effective_scenario=effective_scenario or {},
         loop_lag=loop_lag,
+        oracles=oracles or [],
     )
 
 

@@ -313,6 +313,16 @@ class CheckResult(_Part, frozen=True):
         return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
+class OracleResult(_Part, frozen=True, kw_only=True):
+    """One invariant oracle's judgement (reports/oracles.py states each rule)."""
+
+    name: str
+    ok: bool | None  # None: not judged (the detail says why)
+    detail: str
+    record: int | None = None  # line of trace.jsonl of the first violating record (1-based)
+    first: dict[str, Any] | None = None  # that record
+
+
 class Versions(_Part, frozen=True, kw_only=True):
     """What ran it (reports/provenance.py): git fields are None outside a git checkout."""
 
@@ -391,6 +401,7 @@ class RunResult(_Part, frozen=True, kw_only=True):
     warnings: list[FaultWarning] = []
     effective_scenario: dict[str, Any] = {}  # the scenario as it ran: --set applied, defaults filled
     loop_lag: LoopLag | None = None  # live runtime only
+    oracles: list[OracleResult] = []  # the invariant oracles (reports/oracles.py), judged on every run
 
 
 class FaultInterval(_Part, frozen=True):

@@ -4,6 +4,9 @@
     swimlab sweep SCENARIO [--grid KEY=V1,V2 ...] [--seeds K] [--metrics M1,M2] [--executor local|dask://HOST:PORT]
                   [--workers N] [--set KEY=VALUE ...] --out DIR [--force]
     swimlab fidelity SCENARIO [--seeds K] [--set KEY=VALUE ...] [--out DIR]
+    swimlab search SCENARIO --budget N [--seed S] [--executor local|dask://HOST:PORT] [--workers N]
+                   [--set KEY=VALUE ...] [--out DIR]   (exit 1: an oracle violated, the shrunk
+                   schedule written to DIR)
     swimlab report DIR           (re-render a run or sweep folder from its saved results)
     swimlab split-brain DIR      (a manager sweep's strategy x shape table, as markdown)
     swimlab list
@@ -70,6 +73,9 @@ def _run(args: argparse.Namespace) -> int:
         return 2  # not 1: the run says nothing about the protocol's validity
     for warning in result.warnings:
         print(f"warning: {warning['fault']} at {warning['t']} s: {warning['message']}", file=sys.stderr)
+    crashed = next((o for o in result.result.oracles if o.name == "run_completes" and o.ok is False), None)
+    if crashed is not None:  # the runtime raised: the run could not complete (exit 2, as before)
+        print(f"error: {scenario.source}: run failed: {crashed.detail}", file=sys.stderr)
     if not args.quiet:
         m = result.metrics
         fp = m.false_positives
@@ -94,6 +100,7 @@ def _run(args: argparse.Namespace) -> int:
             f" load {m.load.messages_per_node_per_s:.2f} msg/node/s"
         )
         _print_crashes(m.detection)
+        _print_oracles(result.result.oracles)
         for r in m.recoveries:
             print(f"  {r.op} at {r.t:g} s: views agreed and stayed agreed {_after(r.converged_s)}")
         if m.manager is not None:
@@ -103,7 +110,18 @@ def _run(args: argparse.Namespace) -> int:
                 f" survivors {mm.survivors} {mm.serving_at_end}, downed {mm.downed}"
             )
         print(f"  -> {out / 'index.html'}")
-    return result.exit_code
+    return 2 if crashed is not None else result.exit_code
+
+
+def _print_oracles(oracles: Sequence[Any]) -> None:
+    """One line for the oracles that held, one per violation (reports/oracles.py)."""
+    violated = [o for o in oracles if o.ok is False]
+    held = sum(1 for o in oracles if o.ok)
+    unjudged = len(oracles) - held - len(violated)
+    print(f"  oracles: {held} held, {len(violated)} violated, {unjudged} not judged")
+    for o in violated:
+        where = f" (trace.jsonl:{o.record})" if o.record is not None else ""
+        print(f"  VIOLATED {o.name}: {o.detail}{where}")
 
 
 SHOWN_CRASHES = 5  # the console lists the slowest; index.html lists every crash
@@ -194,6 +212,46 @@ def _fidelity(args: argparse.Namespace) -> int:
     print(text, end="")
     print(f"-> {Path(args.out) / 'index.html'}")
     return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from swimlab.reports.coverage import SITUATIONS
+
+    from .search import run_search
+
+    try:
+        outcome = run_search(
+            args.scenario,
+            args.budget,
+            seed=args.seed,
+            executor=args.executor,
+            workers=args.workers,
+            overrides=args.set or (),
+            out_dir=args.out,
+            progress=not args.quiet and sys.stderr.isatty(),
+        )
+    except ScenarioError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    stopped = " (interrupted: Ctrl-C)" if outcome.interrupted else ""
+    print(
+        f"search {outcome.scenario}: {outcome.tried} schedules tried, {outcome.failures} failing"
+        f" ({outcome.wall_s:.1f} s wall){stopped}"
+    )
+    width = max(len(s) for s in SITUATIONS)
+    print("  coverage (times each situation was reached, over every run):")
+    for situation in SITUATIONS:
+        print(f"    {situation:{width}}  {outcome.coverage.get(situation, 0):>8}")
+    never = [s for s in SITUATIONS if not outcome.coverage.get(s)]
+    print(f"  never reached: {', '.join(never) if never else 'none'}")
+    if outcome.found is not None and outcome.written is not None:
+        found = outcome.found
+        print(f"  FOUND {found['oracle']}: {found['detail']}")
+        print(f"  shrunk to {len(found['schedule']['faults'])} fault(s): {outcome.written}")
+        print(f"  replay: swimlab run {outcome.written}")
+    else:
+        print("  no oracle violated")
+    return outcome.exit_code
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -392,6 +450,20 @@ def build_parser() -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
     )
     fid.add_argument("--out", default="fidelity", help="the report folder (default: fidelity)")
     fid.set_defaults(func=_fidelity)
+    search = sub.add_parser(
+        "search", help="search fault schedules in a scenario's [search] envelope; shrink what fails"
+    )
+    search.add_argument("scenario", help="a library name or a .toml path with a [search] table")
+    search.add_argument("--budget", type=int, required=True, help="how many schedules to try")
+    search.add_argument("--seed", type=int, default=0, help="the search's seed (shards use seed*1000+i)")
+    search.add_argument(
+        "--executor", default="local", help="local (a process pool) or dask://HOST:PORT (a Dask scheduler)"
+    )
+    search.add_argument("--workers", type=int, default=1, help="parallel shards (default 1: in process)")
+    search.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a scenario value")
+    search.add_argument("--out", default="found", help="folder for the shrunk scenario (default: found)")
+    search.add_argument("--quiet", action="store_true", help="no progress bar")
+    search.set_defaults(func=_search)
     report = sub.add_parser("report", help="re-render a run or sweep folder (figures, index.html)")
     report.add_argument("folder", help="a run folder (result.json) or a sweep folder (sweep.json)")
     report.set_defaults(func=_report)

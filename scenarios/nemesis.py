@@ -11,6 +11,9 @@ timeline drives the simulator and the live runtime.
 Nothing is skipped silently. A fault that finds a named node in the wrong state (crash, leave,
 pause or a restart batch of a node that is down; restart of a node that is up) leaves that
 node alone and adds a warning; so does a random pick asking for more nodes than are eligible.
+A kept restart (restart, mass_restart, rolling_restart with state = "kept") needs a crashed
+node: a node that left the cluster (`has_left`) cannot resume its state, so random picks skip
+it and a named one is left alone with a warning (the schema refuses what it can tell up front).
 `timeline` records what was actually injected (time, fault, op, the nodes, a partition's sides
 and bridge, the parameters), `warnings` what was not; the runner puts both in result.json.
 """
@@ -93,6 +96,20 @@ class Nemesis:
             self._warn(fault, f"{doing}: {', '.join(skipped)} {verb} {state}, left alone")
         return keep
 
+    def _not_left(self, fault: Fault, names: list[str], doing: str) -> list[str]:
+        """The nodes a kept restart can resume, or a leave can make leave; a warning names those
+        that left the cluster."""
+        keep = [name for name in names if not self.rt.has_left(name)]
+        gone = [name for name in names if name not in keep]
+        if gone:
+            why = (
+                "already left (it lingers 2 s before it exits)"
+                if doing == "leave"
+                else 'left the cluster; a kept restart needs a crashed node (state = "wiped" brings it back)'
+            )
+            self._warn(fault, f"{doing}: {', '.join(gone)} {why}, left alone")
+        return keep
+
     # Selection ----------------------------------------------------------------------------------
     def _up(self) -> list[str]:
         return [name for name in self.rt.node_names() if self.rt.is_up(name)]
@@ -147,7 +164,9 @@ class Nemesis:
         p = fault.params
         targets = fault.spec.targets
         if targets is Targets.DOWN:
-            names = names or self._select(fault, rng, self._down())
+            kept = isinstance(p, Restart) and p.state == "kept"
+            down = [x for x in self._down() if not (kept and rt.has_left(x))]
+            names = names or self._select(fault, rng, down)
         elif targets in (Targets.SHAPE, Targets.NONE):
             names = names or []
         elif targets is Targets.UP_OR_EVERY_LINK and not fault.select.given():
@@ -158,6 +177,10 @@ class Nemesis:
             names = self._in_state(fault, names, True, fault.op)
         elif isinstance(p, Restart):
             names = self._in_state(fault, names, False, "restart")
+        if isinstance(p, Restart | MassRestart | RollingRestart) and p.state == "kept":
+            names = self._not_left(fault, names, fault.op)
+        if isinstance(p, Leave):
+            names = self._not_left(fault, names, fault.op)
         rt.record_fault(fault.op, names, **recorded(p))
         extra: dict[str, Any] = {"params": recorded(p)}
         if fault.repeat is not None:
@@ -240,6 +263,8 @@ class Nemesis:
 
     def _roll_back(self, fault: Fault, p: RollingRestart, i: int, batch: list[str]) -> None:
         back = self._in_state(fault, batch, False, f"rolling_restart batch {i} restart")
+        if p.state == "kept":
+            back = self._not_left(fault, back, f"rolling_restart batch {i} restart")
         self._note(fault, "restart", back, batch=i)
         for name in back:
             self.rt.restart(name, wiped=p.state == "wiped")
@@ -312,6 +337,8 @@ class Nemesis:
 
     def _random_up(self, fault: Fault, rng: random.Random, op: str, operation: Callable[[str], None]) -> None:
         pool = [x for x in self._up() if x not in self.join_seeds]
+        if op == "leave":  # a node still lingering after its leave is up, but cannot leave again
+            pool = [x for x in pool if not self.rt.has_left(x)]
         if pool:
             name = rng.choice(pool)
             self.rt.record_fault(op, [name])

@@ -21,6 +21,7 @@ from swimlab.protocol.streams import stream
 from swimlab.reports.checks import EXIT_CODES, CheckResult, run_checks, verdict
 from swimlab.reports.metrics import MetricsAccumulator
 from swimlab.reports.metrics.manager import window_s
+from swimlab.reports.oracles import Oracles
 from swimlab.reports.result import build_result, write_result
 from swimlab.reports.schema import Metrics, RunResult, to_json
 from swimlab.reports.trace import TraceWriter
@@ -200,11 +201,13 @@ def run_scenario(
     command: str | None = None,
     render: bool = True,
     runtime: str = "sim",
+    observers: Sequence[Callable[[trace_schema.TraceRecord], None]] = (),
 ) -> Result:
     """Run `scenario` on `runtime` with `seed`; write files into `out_dir` if given.
 
     `command` is the command line that reproduces the run, shown in index.html (default:
     `swimlab run SOURCE --seed SEED`, which misses any `--set` the caller applied).
+    `observers` see every trace record too (the fault search counts its coverage with one).
     """
     check_runtime(scenario, runtime)
     if seed < 0:
@@ -223,7 +226,15 @@ def run_scenario(
     )
     out = Path(out_dir) if out_dir is not None else None
     trace_file = None
-    feed = acc.feed
+    oracles = Oracles()
+    acc_feed, oracle_feed = acc.feed, oracles.feed
+
+    def feed(record: trace_schema.TraceRecord) -> None:
+        acc_feed(record)
+        oracle_feed(record)
+        for observe in observers:
+            observe(record)
+
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
         trace_file = open(out / "trace.jsonl", "w", encoding="utf-8", newline="\n")  # noqa: SIM115
@@ -286,7 +297,10 @@ def run_scenario(
             if on_progress is not None:
                 on_progress(now)
 
-        rt.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
+        try:
+            rt.run(scenario.duration_s, tick if (bar is not None or on_progress) else None)
+        except Exception as exc:  # a finding (oracle run_completes), not a crash of the tool
+            oracles.crashed(exc)
         if bar is not None:
             bar.close()
         sink(trace_schema.end(rt.now, **rt.counters()))
@@ -299,6 +313,7 @@ def run_scenario(
     wall_s = time.perf_counter() - wall0
     metrics = acc.finish(scenario.duration_s, wall_s)
     checks = run_checks(metrics, scenario.checks)
+    oracle_results = oracles.finish(rt.now)
     v = verdict(checks)
     loop_lag, lag_reason = None, None
     lag_of = getattr(rt, "loop_lag", None)  # only a real-time runtime has a loop to lag
@@ -330,6 +345,7 @@ def run_scenario(
         effective_scenario=effective(scenario),
         loop_lag=loop_lag,
         verdict_reason=lag_reason,
+        oracles=oracle_results,
     )
     if out is not None:
         write_result(out / "result.json", result)

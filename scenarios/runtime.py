@@ -15,12 +15,17 @@ Nodes
 - `node_names()` lists every node ever added, in the order added (down and departed included).
 - `is_up(name)` is true while the node's process runs: booted and neither crashed nor exited.
   A paused or slow node is up; a leaving node is up until it exits.
+- `has_left(name)` is true when the node's current (or last) life left the cluster gracefully
+  (the nemesis's `leave`, churn, or a cluster manager downing it): its Node is in the LEFT phase
+  and cannot resume. A kept restart needs a crashed node: `restart(name, wiped=False)` of a node
+  that left raises `ValueError` (the nemesis never asks it; it warns and leaves the node alone).
 
 Every fault operation below takes effect at `now` and returns at once (a pause's end is
-scheduled by the runtime itself). None raises for a node in the wrong state: `crash`, `leave`
-and `pause` of a node that is down (or, for `pause`, already paused) do nothing and record
-nothing; `restart` of a node that is up crashes it first. (The nemesis never asks for these: it
-leaves such nodes alone and warns, so a runtime's choice here does not change a run.) Settings
+scheduled by the runtime itself). None raises for a node in the wrong state, except a kept
+restart of a node that left (above): `crash`, `leave` and `pause` of a node that is down (or,
+for `pause`, already paused; for `leave`, one that already left and lingers) do nothing
+and record nothing; `restart` of a node that is up crashes it first. (The nemesis never asks
+for these: it leaves such nodes alone and warns, so a runtime's choice here does not change a run.) Settings
 (`set_*`, `partition`) are absolute, so applying one twice is the same as once; a rate or delay
 of 0 (or `on = False`) turns it off; they apply to a node whether it is up or down and persist
 across its restarts. `clock_step` and `set_drift` act on the node's clock, which outlives
@@ -77,6 +82,8 @@ class FaultRuntime(Protocol):
     def node_names(self) -> list[str]: ...
 
     def is_up(self, name: str) -> bool: ...
+
+    def has_left(self, name: str) -> bool: ...
 
     def record_fault(self, op: str, nodes: Sequence[str], **params: Any) -> None: ...
 

@@ -267,6 +267,7 @@ class _TopLevel:
     faults: tuple[Mapping[str, Any], ...] = param(())
     sweep: Mapping[str, Any] = param(factory=dict)
     manager: Mapping[str, Any] | None = param(None)
+    search: Mapping[str, Any] | None = param(None)  # the fault search's envelope (search.py)
 
 
 # The scenario ---------------------------------------------------------------------------------
@@ -329,6 +330,10 @@ def validate(raw: Mapping[str, Any], source: str, default_name: str = "scenario"
     faults = tuple(_fault(ctx, f"faults.{i}", f, top_level=True) for i, f in enumerate(top.faults))
     _check_process_life(ctx, faults)
     sweep = _sweep(source, top.sweep, raw) if top.sweep else None
+    if top.search is not None:
+        from .search import envelope  # search.py validates its own table (and imports this module)
+
+        envelope(source, raw)
     return Scenario(
         name=top.name or default_name,
         description=top.description,
@@ -703,6 +708,7 @@ def _check_process_life(ctx: _Ctx, faults: Sequence[Fault]) -> None:
     known = True  # until a random pick or churn may have changed any node
     why: dict[str, str] = {}
     state = {name: True for name in node_names(ctx.n)}
+    left: set[str] = set()  # down after a graceful leave: only a wiped restart brings them back
     for t, _, _, fault in events:
         p = fault.params
         changes = isinstance(p, Crash | Leave | Restart | MassRestart | RollingRestart)
@@ -716,6 +722,14 @@ def _check_process_life(ctx: _Ctx, faults: Sequence[Fault]) -> None:
                 known = False
             continue
         wants_up = not isinstance(p, Restart)
+        if known and isinstance(p, Restart) and p.state == "kept":
+            for node in fault.select.nodes:
+                if node in left:
+                    expected = (
+                        f"a crashed node: a kept restart resumes its state, and {node} left the cluster"
+                        f' ({why[node]}); restart it with state = "wiped"'
+                    )
+                    raise ScenarioError(ctx.source, f"{fault.path}.state", expected, "kept")
         if known:
             for node in fault.select.nodes:
                 if state[node] != wants_up:
@@ -728,11 +742,15 @@ def _check_process_life(ctx: _Ctx, faults: Sequence[Fault]) -> None:
                             f" {node} is up: {was})"
                         )
                     raise ScenarioError(ctx.source, f"{fault.path}.nodes", expected, node)
-        verb = {Crash: "crashed", Leave: "made it leave", Restart: "restarted"}.get(type(p))
+        verb = {Crash: "crashed it", Leave: "made it leave", Restart: "restarted it"}.get(type(p))
         for node in fault.select.nodes:
             if verb is not None:
                 state[node] = not isinstance(p, Crash | Leave)
-                why[node] = f"{fault.path} {verb} it at {t} s"
+                why[node] = f"{fault.path} {verb} at {t} s"
+                if isinstance(p, Leave):
+                    left.add(node)
+                elif isinstance(p, Restart | Crash):
+                    left.discard(node)
 
 
 # Sweeps ---------------------------------------------------------------------------------------

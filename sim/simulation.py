@@ -30,6 +30,7 @@ from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.events import Event
 from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause, Direction
+from swimlab.protocol.lifecycle import Lifecycle
 from swimlab.protocol.members import Roster
 from swimlab.protocol.messages import MemberState, NodeId, Update
 
@@ -148,6 +149,10 @@ class Simulation:
     def is_up(self, name: NodeId) -> bool:
         return self.hosts[name].up
 
+    def has_left(self, name: NodeId) -> bool:
+        node = self.hosts[name].node
+        return getattr(node, "lifecycle", None) is Lifecycle.LEFT  # a Node, or a manager wrapping one
+
     # Process life -------------------------------------------------------------------------------
     def add_node(self, name: NodeId, *, offset_s: float = 0.0, drift_ppm: float = 0.0) -> None:
         self.add_host(name, offset_s, drift_ppm, self.track_timers)
@@ -213,6 +218,10 @@ class Simulation:
     def restart(self, name: NodeId, wiped: bool) -> None:
         """Bring a crashed host back: a new Node (wiped) or the old one recovered (kept: `Node.recover`)."""
         host = self.hosts[name]
+        if not wiped and self.has_left(name):
+            raise ValueError(
+                f"restart of {name} (state kept): it left the cluster; a kept restart needs a crashed node"
+            )
         if host.up:
             host.crash()
             self._host_record(name, "down", "crash")
@@ -225,7 +234,7 @@ class Simulation:
 
     def leave(self, name: NodeId) -> None:
         host = self.hosts[name]
-        if not host.up:
+        if not host.up or self.has_left(name):  # down, or leaving already: nothing to do
             return
         self._host_record(name, "left", "leave")
         host.driver.leave()

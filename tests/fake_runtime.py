@@ -17,12 +17,13 @@ from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Direction
 
 
 class FakeRuntime:
-    __slots__ = ("_queue", "_seq", "_time", "capabilities", "log", "name", "up")
+    __slots__ = ("_queue", "_seq", "_time", "capabilities", "left", "log", "name", "up")
 
     def __init__(self, names: Sequence[str], capabilities: frozenset[Capability] = ALL_CAPABILITIES) -> None:
         self.name = "fake"
         self.capabilities = capabilities
         self.up = dict.fromkeys(names, True)
+        self.left: set[str] = set()
         self.log: list[tuple[Any, ...]] = []
         self._queue: list[tuple[float, int, Callable[..., None], tuple[Any, ...]]] = []
         self._seq = itertools.count()
@@ -62,12 +63,18 @@ class FakeRuntime:
             self.up[name] = False
             self.log.append(("crash", self._time, name))
 
+    def has_left(self, name: str) -> bool:
+        return name in self.left
+
     def restart(self, name: str, wiped: bool) -> None:
+        assert wiped or name not in self.left, f"kept restart of {name}, which left"
+        self.left.discard(name)
         self.up[name] = True
         self.log.append(("restart", self._time, name, wiped))
 
     def leave(self, name: str) -> None:
-        if self.up[name]:
+        if self.up[name] and name not in self.left:
+            self.left.add(name)
             self.log.append(("leave", self._time, name))
             self.at(self._time + 2.0, self._exit, name)
 

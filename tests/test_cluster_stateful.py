@@ -11,17 +11,22 @@ from collections.abc import Callable
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from swimlab.protocol.config import lan
 from swimlab.protocol.effects import Effects
 from swimlab.protocol.events import MemberFailed, MemberSuspected
 from swimlab.protocol.messages import Ack, Message, PingReq, PushPull, StreamAck, StreamPing, Update
 from swimlab.protocol.messages import MemberState as M
 from swimlab.protocol.timers import ProbeRoundEnd, ProbeTimeout, ReclaimDead, RelayTimeout, SuspicionTimeout
+from swimlab.reports.oracles import bound_s
 
 from .pure_cluster import PureCluster
 
 N = 5
-# Longest suspicion here (n=5: min 4 s × max mult 6) + a reconnect and a push-pull period + slack.
-SETTLE_S = 24.0 + 30.0 + 30.0 + 40.0
+# The oracles' convergence bound B (reports/oracles.py) for this cluster: the longest suspicion
+# (n=5: 4 s x max mult 6), one reconnect interval per dead member (protocol/reconnect.py walks
+# them round-robin; the random pick it replaced had no bound, which is how the nightly profile
+# once ended with two survivors each holding the other dead), two push-pull periods, slack.
+SETTLE_S = bound_s(lan(), N)
 
 
 def carried(message: Message) -> tuple[Update, ...]:
