@@ -360,9 +360,9 @@ class Node:
                 # so a member that is in fact alive (say, across a healed partition) can refute.
                 record = Update(SUSPECT, record.member, record.incarnation, self.name)
             if _PLANTED and "pushpull_older_wins" in _PLANTED:
-                held = self._table.records.get(record.member)
-                if held is not None and record.member != self.name and record.incarnation < held.incarnation:
-                    self._replace(held, record, now)
+                ours = self._table.records.get(record.member)
+                if ours is not None and record.member != self.name and record.incarnation < ours.incarnation:
+                    self._replace(ours, record, now)
                     continue
             self._learn(record, now)
 
