@@ -25,7 +25,7 @@ from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.driver import Driver
 from swimlab.protocol.events import Event
-from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause
+from swimlab.protocol.faults import ALL_CAPABILITIES, LEAVE_LINGER_S, Capability, Cause
 from swimlab.protocol.lifecycle import Lifecycle
 from swimlab.protocol.messages import MemberState, NodeId, Update
 from swimlab.protocol.node import Node
@@ -40,8 +40,6 @@ from .udp import Address, new_event_loop
 
 Sink = trace_schema.TraceSink
 
-LEAVE_LINGER_S = 2.0
-"""A leaving process stays up this long so its leave message spreads (as in the simulator)."""
 
 SUPPORTED_OPERATIONS = frozenset(
     {

@@ -33,6 +33,7 @@ from swimlab.protocol import trace_schema
 from swimlab.protocol.config import preset
 from swimlab.protocol.errors import ConfigError
 from swimlab.protocol.events import Event, EventsDropped
+from swimlab.protocol.faults import LEAVE_LINGER_S
 from swimlab.protocol.manager.config import ManagerConfig, check_applies
 from swimlab.protocol.manager.driver import manager_factories
 from swimlab.protocol.manager.events import (
@@ -45,7 +46,6 @@ from swimlab.protocol.manager.manager import ClusterManager
 from swimlab.protocol.messages import NodeId
 
 from .clock import LiveClock
-from .cluster import LEAVE_LINGER_S
 from .credentials import ClusterCA, CredentialsError, load_credentials
 from .endpoint import parse_address
 from .host import LiveHost

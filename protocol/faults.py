@@ -274,6 +274,10 @@ Capability = Literal[
 
 ALL_CAPABILITIES: frozenset[Capability] = frozenset(Capability.__args__)  # type: ignore[attr-defined]
 
+LEAVE_LINGER_S = 2.0
+"""After a graceful `leave` the process stays up this long so its leave message spreads
+(memberlist waits too), then exits without another record; both runtimes and `swimlab node`."""
+
 
 class Cause(StrEnum):
     """Ground truth a runtime records while a fault acts on a node: the one vocabulary of the

@@ -170,10 +170,11 @@ def _sim(scenario: Scenario, seed: int, sink: trace_schema.TraceSink) -> Runtime
     )
 
 
-def attach_manager(rt: Any, scenario: Scenario) -> None:
+def attach_manager(rt: Runtime, scenario: Scenario) -> None:
     """Run every node of `rt` under a cluster manager (`[manager]`): set the runtime's node and
-    driver factories before any node is added, and for lease-majority put the lease beside its
-    node, reachable through the runtime's own partition state (`rt.network`) and on its clock."""
+    driver factories (`Runtime.node_factory`, `driver_factory`) before any node is added, and for
+    lease-majority put the lease beside its node, reachable through the runtime's own link
+    state (`Runtime.network`) and on its clock."""
     section = scenario.manager
     assert section is not None
     settings = section.settings(scenario.cluster.nodes)

@@ -62,6 +62,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from swimlab.protocol.faults import Capability, Direction
+from swimlab.protocol.manager.driver import Links
 from swimlab.protocol.trace_schema import HostHow
 
 from .errors import ScenarioError
@@ -124,7 +125,15 @@ class FaultRuntime(Protocol):
 
 
 class Runtime(FaultRuntime, Protocol):
-    """What the runner drives besides faults: boot a formed cluster, run, count."""
+    """What the runner drives besides faults: boot a formed cluster, run, count; and, for a
+    scenario with `[manager]`, the two factories every node added from then on is built with
+    (a manager's) and the link state a lease beside a node consults."""
+
+    node_factory: Callable[..., Any]  # (name, config, rng) -> the node; read at add_node
+    driver_factory: Callable[..., Any]  # (node, transport, clock, on_event) -> its driver
+
+    @property
+    def network(self) -> Links: ...
 
     def boot_formed(self, names: Sequence[str]) -> None:
         """Start every named node already knowing all of them alive (no join traffic)."""

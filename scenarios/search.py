@@ -50,7 +50,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from swimlab.protocol.faults import ABOVE_0, AT_LEAST_0, AT_LEAST_1, PROBABILITY, SHAPES, param
+from swimlab.protocol.faults import (
+    ABOVE_0,
+    AT_LEAST_0,
+    AT_LEAST_1,
+    LEAVE_LINGER_S,
+    PROBABILITY,
+    SHAPES,
+    param,
+)
 
 from .errors import ScenarioError
 from .fields import build
@@ -75,7 +83,7 @@ SEARCH_OPS = (
 )
 ONE_WAY_SHAPES = ("one", "majority", "minority-third", "halves", "groups")
 STEP_S = 0.5  # the time grid of a drawn schedule
-LINGER_S = 2.5  # a leaving node's process lingers 2 s (sim LEAVE_LINGER_S): restart it after
+LINGER_S = LEAVE_LINGER_S + STEP_S  # a leaving process lingers (protocol.faults): restart it after
 PLANTED_ENV = "SWIMLAB_PLANTED_BUGS"
 
 

@@ -29,7 +29,7 @@ from typing import Any, cast
 from swimlab.protocol import trace_schema
 from swimlab.protocol.config import Config
 from swimlab.protocol.events import Event
-from swimlab.protocol.faults import ALL_CAPABILITIES, Capability, Cause, Direction
+from swimlab.protocol.faults import ALL_CAPABILITIES, LEAVE_LINGER_S, Capability, Cause, Direction
 from swimlab.protocol.lifecycle import Lifecycle
 from swimlab.protocol.members import Roster
 from swimlab.protocol.messages import MemberState, NodeId, Update
@@ -42,9 +42,6 @@ from .rng import stream
 
 NodeFactory = Callable[[NodeId, Config, random.Random], Any]
 DriverFactory = Callable[..., Any]
-
-LEAVE_LINGER_S = 2.0
-"""A leaving process stays up this long so its leave message spreads (memberlist waits too)."""
 
 
 def _default_node(name: NodeId, config: Config, rng: random.Random) -> Any:

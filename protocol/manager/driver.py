@@ -85,8 +85,11 @@ def manager_factories(
 
 
 class Links(Protocol):
-    grudges: Mapping[NodeId, Collection[NodeId]]
-    blackholed: Collection[NodeId]
+    @property
+    def grudges(self) -> Mapping[NodeId, Collection[NodeId]]: ...
+
+    @property
+    def blackholed(self) -> Collection[NodeId]: ...
 
 
 def lease_service(

@@ -116,3 +116,30 @@ def test_the_measured_table_is_what_the_command_measures_now() -> None:
     buggy = [t for t in targets if t.model.expect_bug]
     measured = _cells(format_medians(measure(buggy, ("random", "pct", "dfs"), budget=500, seeds=7)))
     assert measured == documented
+
+
+def test_the_readmes_race_test_runs_as_written_and_finds_the_race_in_the_buggy_bucket() -> None:
+    """README.md's pytest form, executed: the fixed bucket holds over its budget; the same block
+    with `fixed=False` raises RaceFound (so the snippet is a test that can fail)."""
+    import sys
+    import textwrap
+
+    readme = (ROOT / "README.md").read_text()
+    (block,) = [b for b in re.findall(r"```python\n(.*?)```", readme, flags=re.S) if "race_test" in b]
+    block = textwrap.dedent(block)
+    name = "test_bucket_never_overdraws"
+    sys.path.insert(0, str(EXAMPLES))
+    try:
+        fixed: dict[str, object] = {}
+        exec(compile(block, "README.md", "exec"), fixed)
+        fixed[name]()  # type: ignore[operator]
+        buggy: dict[str, object] = {}
+        exec(compile(block.replace("fixed=True", "fixed=False"), "README.md", "exec"), buggy)
+        try:
+            buggy[name]()  # type: ignore[operator]
+        except RaceFound as found:
+            assert "the bucket went negative" in str(found)
+        else:
+            raise AssertionError("the README's race test did not find the race in the buggy bucket")
+    finally:
+        sys.path.remove(str(EXAMPLES))
