@@ -354,10 +354,10 @@ class LiveCluster:
         self.impair([name], Cause.CLOCK, drift_ppm != 0)
 
     # Network faults -----------------------------------------------------------------------
-    def partition(self, grudges: dict[NodeId, frozenset[NodeId]]) -> None:
-        """Replace the current cut with `grudges` (dst -> sources it drops)."""
+    def partition(self, grudge: dict[NodeId, frozenset[NodeId]]) -> None:
+        """Replace the current cut with `grudge` (dst -> sources it drops)."""
         self.heal()
-        self.network.grudges = {dst: srcs for dst, srcs in grudges.items() if srcs}
+        self.network.grudges = {dst: srcs for dst, srcs in grudge.items() if srcs}
         self.sink(trace_schema.grudge(self.now, self.network.grudges))
         self.impair(sorted(self._partitioned()), Cause.PARTITION, True)
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from swimlab.live.cluster import LiveCluster
 from swimlab.protocol.faults import ALL_CAPABILITIES, FAULTS
 from swimlab.scenarios.cli import main
 from swimlab.scenarios.errors import ScenarioError
@@ -152,16 +153,18 @@ def _members(protocol: type) -> dict[str, inspect.Signature | None]:
     return out
 
 
-@pytest.mark.parametrize("implementation", [Simulation, FakeRuntime])
+@pytest.mark.parametrize("implementation", [Simulation, LiveCluster, FakeRuntime])
 def test_implementations_have_every_member_with_the_same_parameters(implementation: type) -> None:
-    members = _members(Runtime if implementation is Simulation else FaultRuntime)
+    members = _members(FaultRuntime if implementation is FakeRuntime else Runtime)
     assert {"now", "at", "record_fault", "crash", "partition", "set_default_loss", "run"} <= set(
         _members(Runtime)
     )
     for name, signature in members.items():
         if name in ("name", "capabilities"):
             continue
-        assert hasattr(implementation, name), f"{implementation.__name__} lacks {name}"
+        # A data member (the factories, `network`) may be an attribute set in __init__.
+        set_in_init = f"self.{name} =" in inspect.getsource(implementation.__init__)
+        assert hasattr(implementation, name) or set_in_init, f"{implementation.__name__} lacks {name}"
         if signature is not None:
             theirs = list(inspect.signature(getattr(implementation, name)).parameters.values())
             ours = list(signature.parameters)
