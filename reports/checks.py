@@ -236,7 +236,7 @@ def all_crashed_detected_within(m: Metrics, p: ScopedWithin, scope: Scope) -> Ju
     if not judged:
         if not crashes:
             return None, f"no crash{scope.words(p.group)} to judge"
-        return None, f"every crash came back up before {limit} s{left_out.replace('; not judged', ': ')}"
+        return None, f"every crash came back up before {limit} s, so none is judged: {', '.join(back)}"
     late = [e for e in judged if e.dead_everywhere_s is None or e.dead_everywhere_s > limit]
     worst = max((e.dead_everywhere_s for e in judged if e.dead_everywhere_s is not None), default=None)
     late_text = f"; late: {', '.join(e.node for e in late[:10])}" if late else ""

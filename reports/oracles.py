@@ -28,9 +28,10 @@ The oracles, each stated as judged:
 - `news_not_lost`: at the end, every pair of up nodes that could talk without a break for the
   last B seconds agrees on the news: the observer holds the member alive at the member's own
   current incarnation (its latest refutation reached everyone in its connected component).
-- `datagram_budget`: every message sent unreliably fits `packet_budget_bytes`, and only
-  push-pull goes over a stream (the driver silently moves an oversized datagram onto a stream,
-  which a real network may not have). Needs the message records (`[trace] messages`).
+- `datagram_budget`: every message sent unreliably fits `packet_budget_bytes`, and only the
+  reliable kinds (`protocol.messages.RELIABLE`: push-pull and the fallback probe's ping and ack)
+  go over a stream (the driver silently moves an oversized datagram onto a stream, which a real
+  network may not have). Needs the message records (`[trace] messages`).
 - `events_accounted`: each node's notifications about a member follow the transitions of
   `protocol/notifications.py` (joined -> suspect -> alive ...), unless the node reported an
   `events_dropped` in between: a lost notification is always reported.
@@ -68,10 +69,13 @@ from typing import Any
 
 from swimlab.protocol.config import Config
 from swimlab.protocol.formulas import push_pull_scale, suspicion_timeout
+from swimlab.protocol.messages import RELIABLE
 from swimlab.protocol.trace_schema import TraceRecord
 
 from .metrics.truth import GroundTruth
 from .schema import OracleResult
+
+_STREAM_KINDS = frozenset(kind.__name__ for kind in RELIABLE)  # message names in send records
 
 MAX_NODES_JUDGED = 64
 SAMPLE_S = 1.0
@@ -192,7 +196,7 @@ class Oracles:
     def _send(self, r: Mapping[str, Any]) -> None:
         self._sends += 1
         budget = self.truth.config.packet_budget_bytes
-        if r["reliable"] and r["msg"] != "PushPull":
+        if r["reliable"] and r["msg"] not in _STREAM_KINDS:
             self._violate(
                 "datagram_budget",
                 f"{r['src']} -> {r['dst']}: a {r['msg']} of {r['bytes']} B went over a stream "
