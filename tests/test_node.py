@@ -341,3 +341,21 @@ def test_a_lost_join_is_retried_until_a_seed_answers():
     assert [s.dst for s in retry.sends] == ["b", "c"] and all(s.message.join for s in retry.sends)
     node.handle_message("b", PushPull((alive("b"),), join=True, reply=True), 30.1)
     assert not node.handle_timer(ReconnectTick(), 60.0).sends  # it knows a live member now
+
+
+def test_a_probe_whose_target_left_meanwhile_fails_without_accusing_it():
+    """The target's graceful leave reaches us while our probe of it runs: the failed probe costs
+    our health as any failed probe does, but raises no suspicion of a member already down. (Two
+    rules ensure it: `_probe_failed` returns for a down target, and the precedence table would
+    refuse a suspicion at the incarnation of a LEFT record anyway — which is why the mutation
+    run's survivor there is equivalent.)"""
+    a, b, tick = phased_pair(lan().replace(fallback_ping=False))
+    a.handle_timer(ProbeTick(), tick)
+    for send in b.leave(tick + 0.1).sends:
+        assert send.dst == "a"
+        a.handle_message("b", send.message, tick + 0.2)
+    assert a.view()["b"].is_down
+    end = a.handle_timer(ProbeRoundEnd(1), tick + 1.0)
+    assert not any(isinstance(e, MemberSuspected) for e in end.events), end.events
+    assert a.view()["b"].is_down and a.view()["b"].state is not S
+    assert a.awareness == 1
