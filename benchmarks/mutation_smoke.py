@@ -49,8 +49,10 @@ TESTS: dict[str, list[str]] = {
     "lifecycle.py": ["tests/test_lifecycle.py"],
     "notifications.py": ["tests/test_notifications.py"],
     "timers.py": ["tests/test_lifecycle.py"],
+    "reconnect.py": ["tests/test_reconnect.py", "tests/test_node_edges.py", "tests/test_node.py"],
     "members.py": [
         "tests/test_members.py",
+        "tests/test_roster.py",
         "tests/test_node_edges.py",
         "tests/test_node.py",
         "tests/test_lifecycle.py",
@@ -65,6 +67,8 @@ TESTS: dict[str, list[str]] = {
     "node.py": [
         "tests/test_node_edges.py",
         "tests/test_node.py",
+        "tests/test_roster.py",
+        "tests/test_reconnect.py",
         "tests/test_lifecycle.py",
         "tests/test_notifications.py",
         "tests/test_cluster.py",

@@ -93,15 +93,16 @@ ORACLES = (
 )
 
 _ALIVE, _SUSPECT, _DEAD, _LEFT = "alive", "suspect", "dead", "left"
-_UP_STATES = (_ALIVE, _SUSPECT)
+_FORMED = "alive (formed start)"  # held without a notification: a formed node knows the initial cluster
+_UP_STATES = (_ALIVE, _SUSPECT, _FORMED)
 # protocol/notifications.py, read as: event -> (states it may follow (None: unknown), state after)
 _TRANSITIONS: dict[str, tuple[tuple[str | None, ...], str | None]] = {
-    "joined": ((None, _DEAD, _LEFT), _ALIVE),
-    "updated": ((_ALIVE,), _ALIVE),
-    "suspect": ((_ALIVE, _SUSPECT), _SUSPECT),
+    "joined": ((None, _DEAD, _LEFT, _FORMED), _ALIVE),
+    "updated": ((_ALIVE, _FORMED), _ALIVE),
+    "suspect": ((_ALIVE, _SUSPECT, _FORMED), _SUSPECT),
     "alive": ((_SUSPECT,), _ALIVE),
-    "dead": ((_ALIVE, _SUSPECT), _DEAD),
-    "left": ((_ALIVE, _SUSPECT, _DEAD), _LEFT),
+    "dead": ((_ALIVE, _SUSPECT, _FORMED), _DEAD),
+    "left": ((_ALIVE, _SUSPECT, _DEAD, _FORMED), _LEFT),
     "removed": ((_DEAD, _LEFT), None),
 }
 _NEW_LIFE = ("boot", "join", "formed", "restart-wiped")
@@ -212,6 +213,12 @@ class Oracles:
             for key in [k for k in self._held if k[0] == node]:
                 del self._held[key]
             self._dropped_since.discard(node)
+            if how == "formed":
+                # Booted into a formed cluster: it holds every initial node alive at incarnation 0
+                # without a notification (as the views matrix assumes, metrics/beliefs.py).
+                for member in self.truth.initial:
+                    if member != node:
+                        self._held[(node, member)] = (_FORMED, 0)
         elif status == "up" and how == "restart-kept":
             self._own[node] = self._own.get(node, 0) + 1
 

@@ -156,3 +156,16 @@ def test_library_runs_carry_the_oracles_and_hold_them(name: str) -> None:
     names = [o.name for o in result.result.oracles]
     assert names == list(ORACLES)
     assert all(o.ok is not False for o in result.result.oracles), result.result.oracles
+
+
+def test_a_formed_start_holds_every_oracle() -> None:
+    """A formed cluster writes no join notifications: each node holds every initial node alive
+    from the start. Before the oracles knew it, news_not_lost and events_accounted fired on every
+    formed run (n1 "holds n0 nothing"; a suspicion "after no record")."""
+    from swimlab.scenarios.loader import load_scenario
+    from swimlab.scenarios.runner import run_scenario
+
+    overrides = ["cluster.nodes=8", "cluster.start=formed", "duration_s=20", "faults.0.at_s=8"]
+    result = run_scenario(load_scenario("crash_one", overrides), 1, render=False)
+    assert [o.name for o in result.result.oracles if o.ok is False] == []
+    assert any(o.name == "news_not_lost" and o.ok for o in result.result.oracles)
